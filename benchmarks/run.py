@@ -1,0 +1,171 @@
+"""poseclass benchmarks: one command, tables on stdout.
+
+    .venv/bin/python benchmarks/run.py                 # everything (about 10 minutes here)
+    .venv/bin/python benchmarks/run.py preprocess      # one section: preprocess, passes, predict, train
+
+Data: ../shared/datasets (or $POSECLASS_DATASETS). Speed lives here, not in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
+TRAIN = DATASETS / "yoga_poses" / "train"
+POSE_TEST = DATASETS / "pose_test_data"
+CORES = os.cpu_count() or 1
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    """Print a plain-text table (also valid Markdown)."""
+    cells = [header] + [[f"{c:.3g}" if isinstance(c, float) else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n## {title}\n")
+    for n, row in enumerate(cells):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    sys.stdout.flush()
+
+
+def images() -> list[Path]:
+    return sorted(TRAIN.glob("*/*.jpg"))
+
+
+def tutorial_way(limit: int) -> float:
+    """The public tutorial's pipeline: TF decoding, 3 Thunder passes per image, one process (img/s)."""
+    import tensorflow as tf
+    from PIL import Image
+
+    from poseclass.movenet import MoveNet, body_crop, full_frame
+
+    net = MoveNet("thunder")
+    files = images()[:limit]
+    start = time.perf_counter()
+    for path in files:
+        pixels = tf.io.decode_jpeg(tf.io.read_file(str(path))).numpy()
+        image = Image.fromarray(pixels)
+        crop = full_frame(*image.size)
+        for _ in range(3):
+            xy, scores = net._infer(image, crop)
+            crop = body_crop(xy, scores, *image.size)
+    return len(files) / (time.perf_counter() - start)
+
+
+def bench_preprocess() -> None:
+    from poseclass.dataset import preprocess
+    from poseclass.movenet import MoveNet
+
+    rows = []
+    n = len(images())
+    for variant in ("lightning", "thunder"):
+        for workers in sorted({1, CORES}):
+            with tempfile.TemporaryDirectory() as out:
+                start = time.perf_counter()
+                result = preprocess(TRAIN, out, variant=variant, workers=workers, progress=False)
+                seconds = time.perf_counter() - start
+            rows.append([f"poseclass preprocess, {variant}", workers, n, round(seconds, 1), n / seconds, len(result.skipped)])
+    limit = 200
+    rows.append([f"tutorial way (TF decode, 3 Thunder passes), first {limit}", 1, limit, "", tutorial_way(limit), ""])
+    table(f"Preprocess throughput on {TRAIN} ({n} images, {CORES} cores)",
+          ["pipeline", "workers", "images", "wall s", "images/s", "skipped"], rows)
+
+    rows = []
+    for variant in ("lightning", "thunder"):
+        net = MoveNet(variant)
+        path = POSE_TEST / "image2.jpeg"
+        net.detect(path)
+        times = []
+        for _ in range(30):
+            start = time.perf_counter()
+            net.detect(path)
+            times.append((time.perf_counter() - start) * 1000)
+        rows.append([variant, net.input_size, statistics.median(times), min(times)])
+    table("Single-image detect latency (warm, decode + MoveNet, image2.jpeg 399x640)",
+          ["variant", "input px", "median ms", "min ms"], rows)
+
+
+def _mean_gap(poses: list, references: list, scale: float) -> float:
+    """Mean distance between two sets of poses over the reference's confident keypoints, in % of ``scale``."""
+    gaps = []
+    for pose, ref in zip(poses, references):
+        keep = ref.scores > 0.3
+        if keep.any():
+            gaps.append(np.linalg.norm(pose.xy - ref.xy, axis=1)[keep].mean())
+    return float(np.mean(gaps)) / scale * 100
+
+
+def bench_passes() -> None:
+    """Accuracy vs cost of the crop-refinement policy (how the default was chosen)."""
+    import pandas as pd
+    from PIL import Image
+
+    from poseclass.images import load_rgb
+    from poseclass.keypoints import Pose
+    from poseclass.movenet import MoveNet
+
+    truth = pd.read_csv(POSE_TEST / "pose_landmark_truth.csv").to_numpy(np.float32).reshape(2, 17, 2)
+    files = images()[::4]
+    # Small people: 60 yoga images shrunk to 100x100 and pasted at (500, 300) into a 900x900 grey frame.
+    # Their reference is the 3-pass Thunder answer on the full-size image, mapped into that frame.
+    originals = [load_rgb(p) for p in files[:60]]
+    small = []
+    for im in originals:
+        canvas = Image.new("RGB", (900, 900), (120, 120, 120))
+        canvas.paste(im.resize((100, 100), Image.Resampling.LANCZOS), (500, 300))
+        small.append(canvas)
+    full = MoveNet("thunder", passes=3, refine_below=10.0)
+    small_ref = [Pose(p.xy / 3 + (500, 300), p.scores, 900, 900) for p in (full.detect(im) for im in originals)]
+    policies = [("1 pass", 1, 0.0), ("2 passes if crop < 0.5", 2, 0.5), ("2 passes if crop < 0.7 (default)", 2, 0.7),
+                ("2 passes if crop < 0.9", 2, 0.9), ("3 passes always (tutorial)", 3, 10.0)]
+    rows = []
+    for variant in ("thunder", "lightning"):
+        reference = None
+        for label, passes, below in reversed(policies):
+            net = MoveNet(variant, passes=passes, refine_below=below)
+            truth_err = max(np.linalg.norm(net.detect(POSE_TEST / f).xy - truth[i], axis=1).max()
+                            for i, f in enumerate(["image1.png", "image2.jpeg"]))
+            net.inferences = 0
+            start = time.perf_counter()
+            poses = [net.detect(p) for p in files]
+            per_image_ms = (time.perf_counter() - start) / len(files) * 1000
+            inferences = net.inferences / len(files)
+            reference = reference or poses
+            small_err = _mean_gap([net.detect(c) for c in small], small_ref, 100)
+            rows.append([variant, label, truth_err, inferences, per_image_ms, _mean_gap(poses, reference, 300), small_err])
+    table("Crop refinement: accuracy vs cost (yoga: every 4th train image, 300 px; small: 60 of them at 100 px in 900 px)",
+          ["variant", "policy", "max px err vs truth", "passes/img", "ms/img", "yoga: gap to 3-pass, % side",
+           "small person: error, % of person"], rows)
+
+
+def cold_predict_once(args: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return time.perf_counter() - start
+
+
+SECTIONS = {"preprocess": bench_preprocess, "passes": bench_passes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sections", nargs="*", choices=[[], *SECTIONS], help="default: all")
+    chosen = parser.parse_args().sections or list(SECTIONS)
+    for name in chosen:
+        SECTIONS[name]()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Stage 2: the small Keras pose classifier, its training, and its TFLite export.
+
+The model's input is exactly MoveNet's output, float32 ``[N, 1, 17, 3]`` = (y, x, score),
+so an app can feed the MoveNet output buffer straight in. Everything that makes a pose
+comparable to another lives inside the model, per sample:
+
+* **normalisation** — translate to the hip midpoint, divide by
+  max(2.5 × torso length, largest keypoint distance from the centre). Computed for each
+  pose on its own (the public tutorial's ``tf.linalg.norm`` without an axis mixed the whole
+  batch into every pose's scale), so outputs do not depend on batch size, position or size;
+* **scores as features** — low-confidence keypoints stay in, flagged by their score, and
+  ``keypoint_dropout`` teaches the model to cope when some are missing;
+* **mirror averaging** (``mirror=True``) — the prediction is the mean over the pose and its
+  left/right mirror (x flipped, left and right keypoints swapped). This is mirror
+  augmentation made exact: every training pose is seen with its mirror in the same step,
+  and mirrored poses get identical answers. Turn it off for classes that differ only by side.
+
+TensorFlow is imported here only; the inference path (:mod:`poseclass.pipeline`) runs the
+exported TFLite file on LiteRT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from poseclass.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
+
+TORSO_MULTIPLIER = 2.5
+INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class PoseNormalization(keras.layers.Layer):
+    """MoveNet keypoints ``[N,1,17,3]`` → features ``[N,17,3]``: centred, scaled (y, x) and score."""
+
+    def __init__(self, use_scores: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.use_scores = use_scores
+
+    def get_config(self):
+        return {**super().get_config(), "use_scores": self.use_scores}
+
+    def call(self, inputs):
+        points = ops.reshape(inputs, (-1, NUM_KEYPOINTS, 3))
+        yx, scores = points[:, :, :2], points[:, :, 2:]
+        hips = (yx[:, INDEX["left_hip"]] + yx[:, INDEX["right_hip"]]) / 2
+        shoulders = (yx[:, INDEX["left_shoulder"]] + yx[:, INDEX["right_shoulder"]]) / 2
+        torso = ops.sqrt(ops.sum(ops.square(shoulders - hips), axis=-1))
+        centred = yx - hips[:, None, :]
+        spread = ops.max(ops.sqrt(ops.sum(ops.square(centred), axis=-1)), axis=1)
+        size = ops.maximum(ops.maximum(torso * TORSO_MULTIPLIER, spread), 1e-6)
+        normalised = centred / size[:, None, None]
+        return ops.concatenate([normalised, scores], axis=-1) if self.use_scores else normalised
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class Mirror(keras.layers.Layer):
+    """Normalised features of the mirrored pose: x negated, left and right keypoints swapped."""
+
+    def call(self, features):
+        swapped = ops.take(features, list(MIRROR_PERMUTATION), axis=1)
+        flip = [1.0, -1.0, 1.0][: features.shape[-1]]
+        return swapped * ops.convert_to_tensor(flip, dtype=features.dtype)
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class KeypointDropout(keras.layers.Layer):
+    """Training only: hide random keypoints as MoveNet does when it cannot see them.
+
+    A hidden keypoint gets a score under 0.1 and lands near another keypoint of the same
+    pose, which is what MoveNet's low-confidence answers look like.
+    """
+
+    def __init__(self, rate: float = 0.1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, features, training=None):
+        if not training or self.rate <= 0:
+            return features
+        batch = ops.shape(features)[0]
+        hide = keras.random.uniform((batch, NUM_KEYPOINTS, 1), seed=self.generator) < self.rate
+        donors = keras.random.randint((NUM_KEYPOINTS,), 0, NUM_KEYPOINTS, seed=self.generator)
+        moved = ops.take(features, donors, axis=1)
+        noise = keras.random.normal((batch, NUM_KEYPOINTS, 2), stddev=0.05, seed=self.generator)
+        low = keras.random.uniform((batch, NUM_KEYPOINTS, 1), maxval=0.1, seed=self.generator)
+        replaced = moved[:, :, :2] + noise
+        if features.shape[-1] == 3:
+            replaced = ops.concatenate([replaced, low], axis=-1)
+        return ops.where(hide, replaced, features)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that shapes a trained model; written to the manifest."""
+
+    hidden: tuple[int, ...] = (64, 32)
+    dropout: float = 0.3
+    keypoint_dropout: float = 0.1
+    mirror: bool = True
+    use_scores: bool = True
+    epochs: int = 300
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    patience: int = 30
+    seed: int = 0
+    class_weights: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
+    """Input ``[N,1,17,3]`` MoveNet keypoints → softmax over ``num_classes``."""
+    inputs = keras.Input(INPUT_SHAPE, name="movenet_keypoints")
+    features = PoseNormalization(config.use_scores, name="normalize")(inputs)
+    features = KeypointDropout(config.keypoint_dropout, seed=config.seed, name="keypoint_dropout")(features)
+    head = keras.Sequential(name="head")
+    head.add(keras.layers.Flatten())
+    for width in config.hidden:
+        head.add(keras.layers.Dense(width, activation="relu6"))
+        head.add(keras.layers.Dropout(config.dropout, seed=config.seed))
+    head.add(keras.layers.Dense(num_classes, activation="softmax"))
+    outputs = head(features)
+    if config.mirror:
+        outputs = keras.layers.Average(name="mirror_average")([outputs, head(Mirror(name="mirror")(features))])
+    return keras.Model(inputs, outputs, name="pose_classifier")
+
+
+class RestoreBest(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the lowest validation loss, and put them back at the end.
+
+    Keras' EarlyStopping only restores them when it actually stops early; the public
+    tutorial saved the best checkpoint and then never loaded it.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 30):
+        super().__init__()
+        self.monitor, self.patience = monitor, patience
+        self.best, self.best_epoch, self.best_weights = np.inf, -1, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        if value < self.best:
+            self.best, self.best_epoch, self.best_weights = value, epoch, self.model.get_weights()
+        elif epoch - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same model: Python, numpy and TensorFlow RNGs, and deterministic TF ops."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float] | None:
+    """Balanced weights (n / (k · count)) when the classes are not all the same size."""
+    counts = np.bincount(y, minlength=num_classes)
+    if counts.min() == counts.max():
+        return None
+    weights = len(y) / (num_classes * np.maximum(counts, 1))
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def train(
+    x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig,
+    validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1,
+) -> tuple[keras.Model, dict[str, list[float]], int]:
+    """Fit a new model; return it (best epoch's weights), its history, and the best epoch (1-based)."""
+    seed_everything(config.seed)
+    model = build_model(num_classes, config)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    monitor = "val_loss" if validation is not None else "loss"
+    best = RestoreBest(monitor, config.patience)
+    history = model.fit(
+        x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=validation,
+        class_weight=class_weights(y, num_classes) if config.class_weights else None,
+        callbacks=[best], verbose=verbose, shuffle=True,
+    )
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, best.best_epoch + 1
+
+
+def to_tflite(model: keras.Model) -> bytes:
+    """Float32 TFLite: input ``[1,1,17,3]`` (batch resizable), output ``[1, classes]``, builtin ops only.
+
+    Float32 keeps the exported model equal to the Keras one (≤ 1e-5) and is still ~25 KB.
+    """
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="movenet_keypoints")
+    serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter.convert()
+
+
+class PoseClassifier:
+    """A trained pose classifier: Model Maker's ``create → evaluate → export`` and sklearn's ``fit / predict_proba``.
+
+    >>> clf = PoseClassifier.create(train_data, validation_data)   # KeypointDatasets
+    >>> clf.evaluate(test_data)["accuracy"]
+    >>> clf.export("model/")                                        # TFLite + labels + manifest
+    """
+
+    def __init__(self, labels: list[str], config: TrainConfig | None = None, movenet: dict[str, object] | None = None):
+        self.labels = list(labels)
+        self.config = config or TrainConfig()
+        self.movenet = movenet or {"variant": "thunder"}
+        self.model: keras.Model | None = None
+        self.history: dict[str, list[float]] = {}
+        self.best_epoch = 0
+        self.metrics: dict[str, object] = {}
+
+    @classmethod
+    def create(cls, train_data, validation_data=None, config: TrainConfig | None = None, verbose: int = 1, **overrides) -> PoseClassifier:
+        """Train on a KeypointDataset; early stopping and best-weight restore use ``validation_data``."""
+        config = config or TrainConfig()
+        for key, value in overrides.items():
+            if not hasattr(config, key):
+                raise TypeError(f"unknown training setting {key!r}")
+            setattr(config, key, value)
+        movenet = {k: train_data.meta[k] for k in ("variant", "passes", "refine_below") if k in train_data.meta}
+        clf = cls(train_data.labels, config, movenet)
+        validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
+        clf.fit(train_data.features(), train_data.y, validation, verbose)
+        if validation_data is not None:
+            clf.metrics["validation"] = clf.evaluate(validation_data)
+        return clf
+
+    def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1) -> PoseClassifier:
+        """sklearn-style: ``x`` is ``[N,1,17,3]`` MoveNet keypoints, ``y`` class indices into ``labels``."""
+        self.model, self.history, self.best_epoch = train(x, np.asarray(y), len(self.labels), self.config, validation, verbose)
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities ``[N, classes]`` from the Keras model."""
+        if self.model is None:
+            raise RuntimeError("the classifier is not trained yet: call create() or fit() first")
+        return np.asarray(self.model.predict(np.asarray(x, np.float32).reshape(-1, *INPUT_SHAPE), verbose=0))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Most likely class index per sample."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def evaluate(self, data) -> dict[str, object]:
+        """Accuracy, per-class precision/recall/F1 and confusion matrix on a KeypointDataset (Keras model)."""
+        from poseclass.metrics import summarize
+
+        result = summarize(data.y, self.predict(data.features()), self.labels)
+        result["model"] = "keras"
+        return result
+
+    def export(self, out_dir: str | Path, extra_metrics: dict[str, object] | None = None) -> Path:
+        """Write the model directory (see :mod:`poseclass.export`): TFLite, labels, manifest, Keras, metrics."""
+        from poseclass import export
+
+        if self.model is None:
+            raise RuntimeError("the classifier is not trained yet: call create() or fit() first")
+        self.metrics.update(extra_metrics or {})
+        training = {**asdict(self.config), "hidden": list(self.config.hidden), "best_epoch": self.best_epoch,
+                    "epochs_run": len(self.history.get("loss", []))}
+        normalization = {
+            "inside_model": True,
+            "centre": "midpoint of left_hip and right_hip",
+            "scale": f"max({TORSO_MULTIPLIER} x torso length (shoulder midpoint to hip midpoint), "
+                     "largest keypoint distance from the centre), per sample",
+            "mirror_average": self.config.mirror,
+        }
+        out = export.write_model_dir(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
+                                     training, self.metrics)
+        self.model.save(out / export.KERAS_NAME)
+        return out
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> PoseClassifier:
+        """Reload an exported directory's Keras model (to fine-tune or compare with the TFLite one)."""
+        from poseclass import export
+
+        manifest = export.read_manifest(model_dir)
+        training = dict(manifest["training"])
+        known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}
+        known["hidden"] = tuple(known.get("hidden", (64, 32)))
+        clf = cls(list(manifest["labels"]), TrainConfig(**known), dict(manifest["movenet"]))
+        clf.model = keras.models.load_model(Path(model_dir) / export.KERAS_NAME)
+        return clf

@@ -1,0 +1,455 @@
+"""Stage 1: an image tree in, keypoint CSVs out (and the pandas-backed KeypointDataset).
+
+Layouts: ``DATA_DIR/<class>/<images>`` (one split, written as ``all.csv``) or
+``DATA_DIR/{train,test}/<class>/<images>`` (``train.csv``, ``test.csv``).
+
+CSV schema (one row per image that decodes and shows a person, low scores kept)::
+
+    file, class_name, class_index, width, height,
+    nose_x, nose_y, nose_score, left_eye_x, ..., right_ankle_score
+
+``file`` is relative to DATA_DIR (POSIX separators); x and y are normalised to [0, 1] by the
+image width and height; scores are MoveNet's, in [0, 1]. Rows are sorted by ``file``.
+``labels.txt`` lists class names in index order (alphabetical); ``skipped.csv`` lists every
+file that was not used (``split, file, status, reason``; status ``unreadable`` or ``no_pose``);
+``preprocess.json`` records the data folder and MoveNet settings.
+
+Every result is appended to a journal as soon as it exists (``.work/`` inside OUT_DIR), so a
+killed run loses nothing and a re-run only processes what is new or changed; the CSVs are
+always rewritten whole from the journal, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from poseclass.images import ImageError, is_image_name
+from poseclass.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+
+SPLITS = ("train", "test")
+FLAT_SPLIT = "all"
+META_COLUMNS = ["file", "class_name", "class_index", "width", "height"]
+KEYPOINT_COLUMNS = [f"{name}_{part}" for name in KEYPOINT_NAMES for part in ("x", "y", "score")]
+CSV_COLUMNS = META_COLUMNS + KEYPOINT_COLUMNS
+SKIPPED_COLUMNS = ["split", "file", "status", "reason"]
+META_NAME = "preprocess.json"
+
+
+class DatasetError(ValueError):
+    """A data folder that cannot be used as it is; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of the tree: where it is and which class it claims to be."""
+
+    path: Path
+    rel: str
+    split: str
+    class_name: str
+
+
+@dataclass
+class Tree:
+    """A scanned data folder: its files per split and the class names in index order."""
+
+    root: Path
+    labels: list[str]
+    items: dict[str, list[Item]] = field(default_factory=dict)
+
+
+def _visible_dirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    """Every non-hidden file below ``folder`` (images are told apart by content later)."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def scan(data_dir: str | Path) -> Tree:
+    """Find the splits, classes and files of an image tree, or say clearly what is wrong with it."""
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
+    top = _visible_dirs(root)
+    split_dirs = [d for d in top if d.name in SPLITS]
+    layout = {d.name: d for d in split_dirs} if split_dirs else {FLAT_SPLIT: root}
+    class_dirs = {split: _visible_dirs(folder) for split, folder in layout.items()}
+    labels = sorted({d.name for dirs in class_dirs.values() for d in dirs})
+    if not labels:
+        raise DatasetError(
+            f"{root}: no class folders found. Expected {root}/<class>/<images> "
+            f"or {root}/train/<class>/<images> (and optionally test/)."
+        )
+    if len(labels) < 2:
+        raise DatasetError(f"{root}: only one class ({labels[0]}); a classifier needs at least two class folders.")
+    tree = Tree(root=root, labels=labels)
+    for split, dirs in class_dirs.items():
+        tree.items[split] = [
+            Item(path=f, rel=f.relative_to(root).as_posix(), split=split, class_name=d.name)
+            for d in dirs
+            for f in _files(d)
+        ]
+    if not any(tree.items.values()):
+        raise DatasetError(f"{root}: the class folders ({', '.join(labels)}) hold no files. Put images in them.")
+    return tree
+
+
+# --- one image -> one journal record (runs in worker processes) ---------------------------
+
+_detector = None
+
+
+def _init_worker(variant: str, model_path: str, num_threads: int, passes: int, refine_below: float) -> None:
+    """Give this worker process its own MoveNet interpreter (interpreters are not thread-safe)."""
+    global _detector
+    from poseclass.movenet import MoveNet
+
+    _detector = MoveNet(variant, model_path, num_threads=num_threads, passes=passes, refine_below=refine_below)
+
+
+def _detect_record(item: tuple[str, str, int, int]) -> dict[str, object]:
+    """Journal record of one file: keypoints normalised by image size, or why it was skipped."""
+    from poseclass.images import load_rgb
+    from poseclass.movenet import MoveNet
+
+    path, rel, size, mtime = item
+    record: dict[str, object] = {"rel": rel, "size": size, "mtime": mtime}
+    try:
+        image = load_rgb(path)
+    except ImageError as error:
+        record.update(status="unreadable", skip=str(error).replace(path, rel))
+        return record
+    except Exception as error:  # a decoder crash on one file must not stop the batch
+        record.update(status="unreadable", skip=f"{rel}: unexpected error reading it ({type(error).__name__}: {error})")
+        return record
+    pose = _detector.detect(image)
+    if not MoveNet.has_person(pose):
+        record.update(status="no_pose", skip=f"{rel}: no person found (keypoint confidence {pose.presence:.2f})")
+        return record
+    kp = np.column_stack([pose.xy[:, 0] / pose.width, pose.xy[:, 1] / pose.height, pose.scores])
+    record.update(width=pose.width, height=pose.height, kp=[round(float(v), 6) for v in kp.ravel()])
+    return record
+
+
+# --- the journal ---------------------------------------------------------------------------
+
+
+def _read_journal(path: Path) -> dict[str, dict[str, object]]:
+    """Records by file, last one winning; a line cut short by a kill is ignored."""
+    records: dict[str, dict[str, object]] = {}
+    if not path.exists():
+        return records
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "rel" in record:
+                records[str(record["rel"])] = record
+    return records
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _rows(items: Iterable[Item], records: dict[str, dict[str, object]], labels: list[str]) -> list[list[object]]:
+    rows = []
+    for item in items:
+        record = records.get(item.rel)
+        if record and "kp" in record:
+            meta = [item.rel, item.class_name, labels.index(item.class_name), record["width"], record["height"]]
+            rows.append(meta + list(record["kp"]))
+    return sorted(rows, key=lambda r: r[0])
+
+
+def _csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@dataclass
+class PreprocessResult:
+    """What a preprocess run wrote: one CSV per split, labels.txt, skipped.csv and counts."""
+
+    out_dir: Path
+    labels: list[str]
+    csv: dict[str, Path]
+    n_rows: dict[str, int]
+    skipped: list[tuple[str, str, str, str]]
+    n_computed: int
+    n_reused: int
+
+
+def preprocess(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    variant: str = "thunder",
+    workers: int | None = None,
+    movenet_path: str | Path | None = None,
+    passes: int | None = None,
+    refine_below: float | None = None,
+    progress: bool = True,
+) -> PreprocessResult:
+    """Run MoveNet over an image tree and write the keypoint CSVs (see the module docstring).
+
+    Resumable: results already in OUT_DIR's journal for an unchanged file are reused.
+    """
+    from poseclass import movenet
+    from poseclass.models import ensure_model
+
+    tree = scan(data_dir)
+    out = Path(out_dir)
+    (out / ".work").mkdir(parents=True, exist_ok=True)
+    passes = passes or movenet.DEFAULT_PASSES
+    refine_below = refine_below or movenet.DEFAULT_REFINE_BELOW
+    model_path = str(ensure_model(variant, movenet_path))
+    signature = f"{variant}-p{passes}-r{refine_below:g}"
+    workers = max(1, workers or os.cpu_count() or 1)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    init_args = (variant, model_path, threads, passes, refine_below)
+
+    csv_paths, n_rows, skipped = {}, {}, []
+    n_computed = n_reused = 0
+    for split, items in tree.items.items():
+        journal = out / ".work" / f"{split}.{signature}.jsonl"
+        records = _read_journal(journal)
+        todo = []
+        for item in items:
+            stat = item.path.stat()
+            old = records.get(item.rel)
+            if old and old.get("size") == stat.st_size and old.get("mtime") == stat.st_mtime_ns:
+                continue
+            todo.append((str(item.path), item.rel, stat.st_size, stat.st_mtime_ns))
+        n_reused += len(items) - len(todo)
+        if todo:
+            for record in _run(todo, workers, init_args, journal, f"{split} ({variant})", progress):
+                records[str(record["rel"])] = record
+                n_computed += 1
+        rows = _rows(items, records, tree.labels)
+        csv_paths[split] = out / f"{split}.csv"
+        _atomic_write(csv_paths[split], _csv_text(CSV_COLUMNS, rows))
+        n_rows[split] = len(rows)
+        wanted = {item.rel for item in items}
+        skipped += sorted(
+            (split, rel, str(r["status"]), str(r["skip"])) for rel, r in records.items() if "skip" in r and rel in wanted
+        )
+    _atomic_write(out / "labels.txt", "".join(f"{label}\n" for label in tree.labels))
+    _atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
+    meta = {"data_dir": str(tree.root.resolve()), "variant": variant, "passes": passes, "refine_below": refine_below}
+    _atomic_write(out / META_NAME, json.dumps(meta, indent=2))
+    return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
+
+
+def _run(
+    todo: list[tuple[str, str, int, int]], workers: int, init_args: tuple, journal: Path, label: str, progress: bool
+) -> Iterator[dict[str, object]]:
+    """Detect keypoints for ``todo``, appending each record to the journal the moment it arrives."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc=label, unit="img", disable=not progress, file=sys.stderr)
+    with open(journal, "a", encoding="utf-8") as log:
+        if workers == 1 or len(todo) == 1:
+            _init_worker(*init_args)
+            results: Iterable[dict[str, object]] = map(_detect_record, todo)
+            pool = None
+        else:
+            pool = multiprocessing.get_context("spawn").Pool(workers, _init_worker, init_args)
+            results = pool.imap_unordered(_detect_record, todo, chunksize=4)
+        try:
+            for record in results:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                bar.update(1)
+                yield record
+        finally:
+            bar.close()
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+
+
+# --- reading CSVs back: the KeypointDataset ------------------------------------------------
+
+TUTORIAL_NAME = re.compile(r"^[A-Z_]+_(x|y|score)$")
+
+
+@dataclass
+class KeypointDataset:
+    """Keypoints with labels, backed by a pandas DataFrame in poseclass's CSV schema.
+
+    ``features()`` gives the classifier's input, ``[N, 1, 17, 3]`` (y, x, score) in a frame
+    scaled the same in x and y (normalised pixels times width or height, divided by the
+    longer side): the frame MoveNet itself reports after letterboxing. ``meta`` holds the
+    MoveNet settings and image folder from ``preprocess.json`` when there is one.
+    """
+
+    frame: object  # pandas.DataFrame
+    labels: list[str]
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_csv(cls, path: str | Path, labels: list[str] | None = None) -> KeypointDataset:
+        """Read a poseclass CSV, or the public tutorial's (``NOSE_x, ..., class_no, class_name``)."""
+        import pandas as pd
+
+        path = Path(path)
+        frame = pd.read_csv(path)
+        meta: dict[str, object] = {}
+        if "file" not in frame.columns and any(TUTORIAL_NAME.match(c) for c in frame.columns):
+            frame = _from_tutorial(frame)
+            meta = {"variant": "thunder", "source": "tutorial CSV"}
+        missing = [c for c in CSV_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DatasetError(f"{path}: not a keypoint CSV (missing columns {missing[:4]}...); make one with `poseclass preprocess`.")
+        if (path.parent / META_NAME).exists():
+            meta = json.loads((path.parent / META_NAME).read_text())
+        labels_file = path.with_name("labels.txt")
+        if labels is None and labels_file.exists():
+            labels = labels_file.read_text().split()
+        if labels is None:
+            labels = list(frame.sort_values("class_index").drop_duplicates("class_index")["class_name"])
+        unknown = sorted(set(frame["class_name"]) - set(labels))
+        if unknown:
+            raise DatasetError(f"{path}: classes {unknown} are not in labels.txt ({labels}); re-run preprocess.")
+        frame["class_index"] = [labels.index(c) for c in frame["class_name"]]
+        return cls(frame.reset_index(drop=True), labels, meta)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def features(self) -> np.ndarray:
+        """Classifier input ``[N, 1, 17, 3]`` float32: (y, x, score) in a uniformly scaled frame."""
+        kp = self.frame[KEYPOINT_COLUMNS].to_numpy(np.float32).reshape(-1, NUM_KEYPOINTS, 3)
+        width = self.frame["width"].to_numpy(np.float32)[:, None]
+        height = self.frame["height"].to_numpy(np.float32)[:, None]
+        side = np.maximum(width, height)
+        out = np.stack([kp[:, :, 1] * height / side, kp[:, :, 0] * width / side, kp[:, :, 2]], axis=-1)
+        return out[:, None].astype(np.float32)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Class indices, in ``labels`` order."""
+        return self.frame["class_index"].to_numpy(np.int64)
+
+    @property
+    def files(self) -> list[str]:
+        return [str(f) for f in self.frame["file"]]
+
+    def subset(self, mask: np.ndarray) -> KeypointDataset:
+        """Rows where ``mask`` is true; same labels and meta."""
+        return KeypointDataset(self.frame[np.asarray(mask)].reset_index(drop=True), self.labels, self.meta)
+
+    def split(self, fraction: float = 0.2, group_pattern: str | None = None, seed: int = 0) -> tuple[KeypointDataset, KeypointDataset]:
+        """(train, validation). Stratified by class, or by groups of file names (``group_pattern``).
+
+        A group is the regex's first group (or whole match) on the file name, e.g. ``^[a-z]+\\d*``
+        for the subject in ``girl1_tree086.jpg``: all frames of a subject land on one side, so
+        near-duplicates cannot leak into validation.
+        """
+        from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+        index = np.arange(len(self))
+        if group_pattern:
+            groups = self.groups(group_pattern)
+            if len(set(groups)) < 2:
+                raise DatasetError(f"--group-pattern {group_pattern!r} finds only {len(set(groups))} group; it needs at least 2.")
+            splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+            train_idx, val_idx = next(splitter.split(index, self.y, groups))
+        else:
+            train_idx, val_idx = train_test_split(index, test_size=fraction, random_state=seed, stratify=self.y)
+        return self.subset(np.isin(index, train_idx)), self.subset(np.isin(index, val_idx))
+
+    def groups(self, pattern: str) -> list[str]:
+        """The group of each row: ``pattern``'s first group (or match) on the file's base name."""
+        regex = re.compile(pattern)
+        out = []
+        for file in self.files:
+            match = regex.search(Path(file).name)
+            if not match:
+                raise DatasetError(f"--group-pattern {pattern!r} does not match {file!r}")
+            out.append(match.group(1) if regex.groups else match.group(0))
+        return out
+
+
+def _from_tutorial(frame: object) -> object:
+    """The public tutorial's CSV (pixel coordinates, no image size) in poseclass's schema.
+
+    Pixels are already scaled the same in x and y, so width = height = 1 keeps them as they
+    are: the classifier normalises each pose's position and size itself.
+    """
+    import pandas as pd
+
+    names = frame["file_name"] if "file_name" in frame.columns else pd.Series(range(len(frame)))
+    columns = {"file": names.astype(str), "class_name": frame["class_name"].astype(str),
+               "class_index": frame["class_no"].astype(int), "width": 1, "height": 1}
+    for name in KEYPOINT_NAMES:
+        for part in ("x", "y", "score"):
+            columns[f"{name}_{part}"] = frame[f"{name.upper()}_{part}"].astype(float)
+    return pd.DataFrame(columns)
+
+
+def cache_dir_for(data_dir: Path) -> Path:
+    """Where ``train``/``evaluate`` keep the keypoints of an image tree between runs."""
+    import hashlib
+
+    from poseclass.models import home
+
+    root = data_dir.resolve()
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:10]
+    return home() / "keypoints" / f"{root.name}-{digest}"
+
+
+def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: object) -> dict[str, KeypointDataset]:
+    """Keypoint datasets per split from a CSV file, a folder of CSVs, or an image tree.
+
+    An image tree is preprocessed into :func:`cache_dir_for` (resumable, so a second run
+    reuses every keypoint). Splits: ``train`` (or ``all`` / the only CSV) and ``test``.
+    """
+    path = Path(data_dir)
+    if path.is_file() and path.suffix.lower() == ".csv":
+        return {"train": KeypointDataset.from_csv(path)}
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such folder or CSV file.")
+    csvs = sorted(p for p in path.glob("*.csv") if p.name != "skipped.csv")
+    if csvs:
+        test = [p for p in csvs if "test" in p.stem.lower()]
+        train = [p for p in csvs if p not in test]
+        if len(train) != 1 or len(test) > 1:
+            raise DatasetError(f"{path}: cannot tell the train CSV from {[p.name for p in csvs]}; name them train.csv and test.csv.")
+        out = {"train": KeypointDataset.from_csv(train[0])}
+        if test:
+            out["test"] = KeypointDataset.from_csv(test[0], out["train"].labels)
+        return out
+    result = preprocess(path, cache_dir_for(path), progress=progress, **preprocess_args)
+    train_split = "train" if "train" in result.csv else FLAT_SPLIT
+    out = {}
+    for name, split in (("train", train_split), ("test", "test")):
+        if split in result.csv:
+            out[name] = KeypointDataset.from_csv(result.csv[split], result.labels)
+            out[name].meta["skipped"] = [row for row in result.skipped if row[0] == split]
+    return out

@@ -1,0 +1,60 @@
+"""Reading images the way a person expects them to look.
+
+Cameras write rotated JPEGs with an EXIF orientation tag, PNGs have alpha, scanners write
+grayscale, CMYK or 16-bit files, and file extensions lie. Every path into MoveNet goes
+through :func:`load_rgb`, so all of these are handled once, with Pillow (no TensorFlow).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+# Alpha is composited onto mid grey: black or white backgrounds can merge with dark or light clothes.
+BACKGROUND = (128, 128, 128)
+
+
+class ImageError(ValueError):
+    """An image file that cannot be used; the message names the file and what to do."""
+
+
+def is_image_name(path: Path) -> bool:
+    """A candidate image by name: a known suffix (any case) and not hidden."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Normalise any Pillow image to 8-bit RGB: EXIF rotation, alpha, palette, 16-bit, CMYK."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grayscale: keep the top 8 bits rather than clipping everything to white.
+        arr = np.asarray(image, dtype=np.uint32)
+        peak = 65535 if arr.max() > 255 else 255
+        image = Image.fromarray((arr * 255 // peak).astype(np.uint8), mode="L")
+    if image.mode == "P" or image.mode == "LA" or (image.mode == "L" and "transparency" in image.info):
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "RGBa"):
+        background = Image.new("RGB", image.size, BACKGROUND)
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Open ``path`` as an RGB image, detecting the format by content, not by extension."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return to_rgb(image)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except UnidentifiedImageError:
+        size = path.stat().st_size if path.exists() else 0
+        what = "the file is empty" if size == 0 else "its content is not a known image format"
+        raise ImageError(f"{path}: cannot read it as an image ({what}); remove it or re-export it as JPEG/PNG") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"{path}: the image is damaged or truncated ({error}); re-export or remove it") from None

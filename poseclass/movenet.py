@@ -1,0 +1,143 @@
+"""MoveNet single-pose keypoint detection on LiteRT (never TensorFlow).
+
+One :class:`MoveNet` owns one LiteRT interpreter, which is not thread-safe: make one per
+thread or process (``preprocess`` makes one per worker process).
+
+Each pass feeds MoveNet a square crop of the image, so the aspect ratio is never changed:
+the first pass sees the whole image letterboxed, later passes zoom in on the body using
+the crop-region rule of Google's pose-estimation sample (torso and body extents around the
+hip midpoint, clamped to the image). A later pass only runs when it would zoom in
+noticeably (see ``refine_below``): on a photo the person fills, an extra pass costs a full
+inference and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from poseclass import litert
+from poseclass.images import load_rgb, to_rgb
+from poseclass.keypoints import INDEX, Pose
+from poseclass.models import Reporter, _stderr, ensure_model
+
+MIN_CROP_KEYPOINT_SCORE = 0.2
+TORSO = (INDEX["left_shoulder"], INDEX["right_shoulder"], INDEX["left_hip"], INDEX["right_hip"])
+# Defaults chosen by benchmarks/passes.py (README: "Crop refinement"): 2 passes at most, the
+# second only when the body box is under 0.7 of the first crop.
+DEFAULT_PASSES = 2
+DEFAULT_REFINE_BELOW = 0.7
+# Pose.presence under which MoveNet's answer is treated as "no person in the image"
+# (see Pose.presence: low enough that no real person in the yoga set is rejected).
+NO_POSE_SCORE = 0.1
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A square region of the image in pixels: top-left corner and side (may extend past the edges)."""
+
+    x0: float
+    y0: float
+    side: float
+
+
+def full_frame(width: int, height: int) -> Crop:
+    """The letterbox: the smallest square, centred on the image, that holds all of it."""
+    side = float(max(width, height))
+    return Crop((width - side) / 2, (height - side) / 2, side)
+
+
+def body_crop(xy: np.ndarray, scores: np.ndarray, width: int, height: int) -> Crop:
+    """The crop the next pass should see, from the pose found in this one.
+
+    Centre: hip midpoint. Half side: the larger of 1.9 × the torso extent and 1.2 × the
+    extent of every confident keypoint, from that centre, in x and y; never more than the
+    distance to the farthest image edge. Falls back to the full frame when the torso is
+    not visible or the box would be larger than the image. Unlike the public sample, the
+    body extent loops over every keypoint (the sample re-read its stale torso variable).
+    """
+    visible = scores > MIN_CROP_KEYPOINT_SCORE
+    hips_seen = visible[INDEX["left_hip"]] or visible[INDEX["right_hip"]]
+    shoulders_seen = visible[INDEX["left_shoulder"]] or visible[INDEX["right_shoulder"]]
+    if not (hips_seen and shoulders_seen):
+        return full_frame(width, height)
+    center = (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]]) / 2
+    torso_range = np.abs(xy[list(TORSO)] - center).max(axis=0)
+    body_range = np.abs(xy[visible] - center).max(axis=0)
+    half = max(float(torso_range.max()) * 1.9, float(body_range.max()) * 1.2)
+    cx, cy = float(center[0]), float(center[1])
+    half = min(half, max(cx, width - cx, cy, height - cy))
+    if half > max(width, height) / 2 or half <= 0:
+        return full_frame(width, height)
+    return Crop(cx - half, cy - half, 2 * half)
+
+
+class MoveNet:
+    """MoveNet Lightning (192 px) or Thunder (256 px) on LiteRT.
+
+    >>> net = MoveNet("thunder")
+    >>> pose = net.detect("person.jpg")
+    >>> pose.xy, pose.scores  # [17, 2] pixels, [17]
+    """
+
+    def __init__(
+        self,
+        variant: str = "thunder",
+        model_path: str | Path | None = None,
+        num_threads: int | None = None,
+        passes: int | None = None,
+        refine_below: float | None = None,
+        report: Reporter = _stderr,
+    ) -> None:
+        passes = passes or DEFAULT_PASSES
+        if passes < 1:
+            raise ValueError("passes must be at least 1")
+        self.variant = variant
+        self.model_path = ensure_model(variant, model_path, report=report)
+        self.interpreter = litert.interpreter(self.model_path, num_threads)
+        detail = self.interpreter.get_input_details()[0]
+        self._input_index, self._input_dtype = detail["index"], detail["dtype"]
+        self.input_size = int(detail["shape"][1])
+        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        self.passes = passes
+        self.refine_below = refine_below or DEFAULT_REFINE_BELOW
+        self.inferences = 0  # how many times MoveNet ran: the cost of the refinement policy
+
+    def _infer(self, image: Image.Image, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
+        """Run MoveNet on one square crop; keypoints come back in image pixels."""
+        box = (round(crop.x0), round(crop.y0), round(crop.x0 + crop.side), round(crop.y0 + crop.side))
+        side = box[2] - box[0]
+        patch = image.crop(box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
+        tensor = np.asarray(patch, dtype=self._input_dtype)[None]
+        self.interpreter.set_tensor(self._input_index, tensor)
+        self.interpreter.invoke()
+        self.inferences += 1
+        out = self.interpreter.get_tensor(self._output_index)[0, 0]
+        xy = np.stack([box[0] + out[:, 1] * side, box[1] + out[:, 0] * side], axis=1)
+        return xy.astype(np.float32), out[:, 2].astype(np.float32)
+
+    def detect(self, image: str | Path | Image.Image | np.ndarray, passes: int | None = None) -> Pose:
+        """Keypoints of the most prominent person in ``image`` (a path, Pillow image or HxWx3 uint8 array)."""
+        if isinstance(image, (str, Path)):
+            image = load_rgb(image)
+        elif isinstance(image, np.ndarray):
+            image = Image.fromarray(np.asarray(image, dtype=np.uint8))
+        image = image if image.mode == "RGB" else to_rgb(image)
+        width, height = image.size
+        crop = full_frame(width, height)
+        xy, scores = self._infer(image, crop)
+        for _ in range((passes or self.passes) - 1):
+            nxt = body_crop(xy, scores, width, height)
+            if nxt.side >= self.refine_below * crop.side:
+                break
+            crop = nxt
+            xy, scores = self._infer(image, crop)
+        return Pose(xy=xy, scores=scores, width=width, height=height)
+
+    @staticmethod
+    def has_person(pose: Pose) -> bool:
+        """MoveNet always answers 17 points; low confidence in even its best ones means nobody is there."""
+        return pose.presence >= NO_POSE_SCORE

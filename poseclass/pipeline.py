@@ -1,0 +1,110 @@
+"""Inference: image → MoveNet keypoints → classifier probabilities, all on LiteRT.
+
+This module must never import TensorFlow (a test enforces it): a cold
+``poseclass predict image.jpg`` pays for LiteRT, numpy and Pillow only.
+
+>>> pipe = PosePipeline.load("model/")
+>>> result = pipe.predict("photo.jpg")
+>>> result.status, result.predictions[:2]
+('ok', [('tree', 0.98), ('warrior', 0.01)])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from poseclass import litert
+from poseclass.export import TFLITE_NAME, read_manifest
+from poseclass.images import ImageError, load_rgb
+from poseclass.keypoints import Pose
+from poseclass.movenet import MoveNet
+
+
+class Classifier:
+    """The exported pose classifier TFLite model on LiteRT (input ``[N,1,17,3]`` MoveNet keypoints)."""
+
+    def __init__(self, path: str | Path, labels: list[str], num_threads: int = 1) -> None:
+        self.path = Path(path)
+        self.labels = labels
+        self.interpreter = litert.interpreter(self.path, num_threads)
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]["index"]
+        self._batch = 1
+
+    def predict_proba(self, keypoints: np.ndarray) -> np.ndarray:
+        """Probabilities ``[N, classes]`` for MoveNet keypoints ``[N,1,17,3]`` (or one ``[1,1,17,3]``)."""
+        x = np.asarray(keypoints, np.float32).reshape(-1, 1, 17, 3)
+        if len(x) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        if len(x) != self._batch:
+            self.interpreter.resize_tensor_input(self._input["index"], [len(x), 1, 17, 3])
+            self.interpreter.allocate_tensors()
+            self._batch = len(x)
+        self.interpreter.set_tensor(self._input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._output).copy()
+
+
+@dataclass
+class Prediction:
+    """One image's answer. ``status``: ``ok``, ``no_pose`` (nobody found) or ``error`` (unreadable)."""
+
+    image: str
+    status: str
+    predictions: list[tuple[str, float]] = field(default_factory=list)
+    pose: Pose | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """The top class, or None when there is no answer."""
+        return self.predictions[0][0] if self.predictions else None
+
+    def to_dict(self, top_k: int | None = None) -> dict[str, object]:
+        out: dict[str, object] = {
+            "image": self.image,
+            "status": self.status,
+            "predictions": [{"label": k, "probability": round(p, 6)} for k, p in self.predictions[:top_k]],
+            "keypoints": self.pose.to_dicts() if self.pose else None,
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class PosePipeline:
+    """MoveNet (the variant the classifier was trained with) chained with the classifier."""
+
+    def __init__(self, movenet: MoveNet, classifier: Classifier, manifest: dict[str, object]) -> None:
+        self.movenet, self.classifier, self.manifest = movenet, classifier, manifest
+        self.labels = classifier.labels
+
+    @classmethod
+    def load(cls, model_dir: str | Path, movenet_path: str | Path | None = None, passes: int | None = None) -> PosePipeline:
+        """Open an exported model directory (from ``poseclass train`` or ``PoseClassifier.export``)."""
+        manifest = read_manifest(model_dir)
+        settings = manifest["movenet"]
+        movenet = MoveNet(str(settings["variant"]), movenet_path, passes=passes or int(settings.get("passes", 0)) or None)
+        classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
+        return cls(movenet, classifier, manifest)
+
+    def predict(self, image: str | Path | Image.Image | np.ndarray, name: str | None = None) -> Prediction:
+        """Classify the person in one image (path, Pillow image or HxWx3 uint8 array); never raises for bad files."""
+        name = name or (str(image) if isinstance(image, (str, Path)) else "<array>")
+        try:
+            picture = load_rgb(image) if isinstance(image, (str, Path)) else image
+        except ImageError as error:
+            return Prediction(name, "error", error=str(error))
+        pose = self.movenet.detect(picture)
+        if not MoveNet.has_person(pose):
+            return Prediction(name, "no_pose", pose=pose, error=f"{name}: no person found (keypoint confidence {pose.presence:.2f})")
+        return Prediction(name, "ok", self.rank(self.classifier.predict_proba(pose.as_movenet())[0]), pose)
+
+    def rank(self, probabilities: np.ndarray) -> list[tuple[str, float]]:
+        """Labels with their probabilities, most likely first."""
+        order = np.argsort(-probabilities, kind="stable")
+        return [(self.labels[i], float(probabilities[i])) for i in order]

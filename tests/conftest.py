@@ -1,0 +1,46 @@
+"""Shared fixtures: the real datasets beside the repo and the real MoveNet models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
+YOGA_TRAIN = DATASETS / "yoga_poses" / "train"
+POSE_TEST = DATASETS / "pose_test_data"
+CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not YOGA_TRAIN.is_dir() or not POSE_TEST.is_dir():
+        raise pytest.UsageError(f"test data not found at {DATASETS}: put ../shared/datasets beside the repo or set POSECLASS_DATASETS")
+
+
+@pytest.fixture(scope="session")
+def thunder():
+    from poseclass.movenet import MoveNet
+
+    return MoveNet("thunder", num_threads=2)
+
+
+@pytest.fixture(scope="session")
+def lightning():
+    from poseclass.movenet import MoveNet
+
+    return MoveNet("lightning", num_threads=2)
+
+
+def yoga_subset(dest: Path, per_class: int, subjects: tuple[str, ...] | None = None) -> Path:
+    """Copy the first ``per_class`` images of each class (optionally only some subjects) into ``dest``."""
+    for name in CLASSES:
+        files = sorted((YOGA_TRAIN / name).glob("*.jpg"))
+        if subjects:
+            files = [f for f in files if f.name.split("_")[0] in subjects]
+        (dest / name).mkdir(parents=True, exist_ok=True)
+        for f in files[:per_class]:
+            shutil.copy2(f, dest / name / f.name)
+    return dest
