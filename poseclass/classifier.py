@@ -64,13 +64,26 @@ class PoseNormalization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="poseclass")
-class Mirror(keras.layers.Layer):
-    """Normalised features of the mirrored pose: x negated, left and right keypoints swapped."""
+class WithMirror(keras.layers.Layer):
+    """Features ``[N,17,C]`` → ``[2N,17,C]``: the poses, then their mirrors (x negated, left/right swapped).
+
+    Stacking on the batch axis lets one copy of the head serve both, so the exported model
+    holds its weights once.
+    """
 
     def call(self, features):
         swapped = ops.take(features, list(MIRROR_PERMUTATION), axis=1)
         flip = [1.0, -1.0, 1.0][: features.shape[-1]]
-        return swapped * ops.convert_to_tensor(flip, dtype=features.dtype)
+        return ops.concatenate([features, swapped * ops.convert_to_tensor(flip, dtype=features.dtype)], axis=0)
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class HalvesMean(keras.layers.Layer):
+    """``[2N, K]`` → ``[N, K]``: the mean of each pose's answer and its mirror's."""
+
+    def call(self, stacked):
+        half = ops.shape(stacked)[0] // 2
+        return (stacked[:half] + stacked[half:]) / 2
 
 
 @keras.saving.register_keras_serializable(package="poseclass")
@@ -109,14 +122,14 @@ class KeypointDropout(keras.layers.Layer):
 class TrainConfig:
     """Everything that shapes a trained model; written to the manifest."""
 
-    hidden: tuple[int, ...] = (64, 32)
+    hidden: tuple[int, ...] = (48, 24)  # ~3.8 k weights: the exported TFLite stays under 30 KB
     dropout: float = 0.3
     keypoint_dropout: float = 0.1
     mirror: bool = True
     use_scores: bool = True
     epochs: int = 300
     batch_size: int = 32
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-3
     patience: int = 30
     seed: int = 0
     class_weights: bool = True
@@ -128,15 +141,15 @@ def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
     inputs = keras.Input(INPUT_SHAPE, name="movenet_keypoints")
     features = PoseNormalization(config.use_scores, name="normalize")(inputs)
     features = KeypointDropout(config.keypoint_dropout, seed=config.seed, name="keypoint_dropout")(features)
-    head = keras.Sequential(name="head")
-    head.add(keras.layers.Flatten())
-    for width in config.hidden:
-        head.add(keras.layers.Dense(width, activation="relu6"))
-        head.add(keras.layers.Dropout(config.dropout, seed=config.seed))
-    head.add(keras.layers.Dense(num_classes, activation="softmax"))
-    outputs = head(features)
     if config.mirror:
-        outputs = keras.layers.Average(name="mirror_average")([outputs, head(Mirror(name="mirror")(features))])
+        features = WithMirror(name="with_mirror")(features)
+    x = keras.layers.Flatten()(features)
+    for width in config.hidden:
+        x = keras.layers.Dense(width, activation="relu6")(x)
+        x = keras.layers.Dropout(config.dropout, seed=config.seed)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    if config.mirror:
+        outputs = HalvesMean(name="mirror_average")(outputs)
     return keras.Model(inputs, outputs, name="pose_classifier")
 
 
@@ -212,9 +225,14 @@ def to_tflite(model: keras.Model) -> bytes:
     """
     import tensorflow as tf
 
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
     spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="movenet_keypoints")
     serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    # Weights become constants: a converter given live variables emits VAR_HANDLE ops that
+    # LiteRT leaves uninitialised (all-NaN outputs).
+    frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter.convert()
 
@@ -304,7 +322,7 @@ class PoseClassifier:
         manifest = export.read_manifest(model_dir)
         training = dict(manifest["training"])
         known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}
-        known["hidden"] = tuple(known.get("hidden", (64, 32)))
+        known["hidden"] = tuple(known.get("hidden", TrainConfig.hidden))
         clf = cls(list(manifest["labels"]), TrainConfig(**known), dict(manifest["movenet"]))
         clf.model = keras.models.load_model(Path(model_dir) / export.KERAS_NAME)
         return clf

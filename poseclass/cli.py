@@ -139,6 +139,76 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- train / predict / evaluate ------------------------------------------------------------
+
+
+def _print_metrics(title: str, metrics: dict[str, object]) -> None:
+    print(f"{title}: accuracy {metrics['accuracy']:.3f} ({metrics['n_correct']}/{metrics['n_images']})")
+    for label, row in metrics["per_class"].items():
+        print(f"  {label:<14} precision {row['precision']:.3f}  recall {row['recall']:.3f}  f1 {row['f1']:.3f}  n={row['support']}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from poseclass import jobs
+
+    settings = {"mirror": not args.no_mirror}
+    if args.epochs:
+        settings["epochs"] = args.epochs
+    result = jobs.train(
+        args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
+        group_pattern=args.group_pattern, validation_fraction=args.validation, seed=args.seed,
+        progress=not args.json, verbose=0 if args.json else 2, **settings,
+    )
+    if args.json:
+        _emit_json({"model_dir": str(result.model_dir), "metrics": result.metrics, "pictures": [str(p) for p in result.pictures]})
+        return 0
+    m = result.metrics
+    print(f"\ntrained on {m['split']['train']} poses, validated on {m['split']['validation']} ({m['split']['validation_by']})")
+    _print_metrics("validation (Keras model)", m["validation"])
+    if "test" in m:
+        _print_metrics("test (exported TFLite model, every test image)", m["test"])
+        if m["test"]["n_no_pose"] or m["test"]["n_unreadable"]:
+            print(f"  counted as wrong: {m['test']['n_no_pose']} no pose, {m['test']['n_unreadable']} unreadable")
+    print(f"TFLite vs Keras max |difference|: {m['tflite_vs_keras_max_abs_diff']:.2e}")
+    print(f"\nmodel: {result.model_dir}/pose_classifier.tflite (+ labels.txt, manifest.json, pose_classifier.keras, metrics.json)")
+    print("pictures: " + ", ".join(str(p) for p in result.pictures))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from poseclass.pipeline import PosePipeline
+
+    pipeline = PosePipeline.load(args.model, args.movenet)
+    results = [pipeline.predict(name) for name in args.images]
+    if args.json:
+        _emit_json([r.to_dict(args.top_k) for r in results])
+    else:
+        for r in results:
+            if r.status == "ok":
+                ranked = ", ".join(f"{label} {p:.3f}" for label, p in r.predictions[: args.top_k])
+                print(f"{r.image}: {ranked}")
+            else:
+                print(f"{r.image}: {r.status.upper().replace('_', ' ')} - {r.error}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from poseclass import jobs
+
+    picture = args.picture or str(Path(args.model) / f"evaluate_{Path(args.data_dir).resolve().name}.png")
+    metrics = jobs.evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
+                            progress=not args.json, picture=picture)
+    if args.json:
+        _emit_json(metrics)
+        return 0
+    _print_metrics(f"{args.data_dir} (exported TFLite model)", metrics)
+    print(f"  counted as wrong: {metrics['n_no_pose']} no pose, {metrics['n_unreadable']} unreadable")
+    for row in metrics["failed"][:10]:
+        print(f"    {row['reason']}")
+    print(f"confusion matrix: {metrics['picture']}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -181,6 +251,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--passes", type=int, default=None, help="at most this many MoveNet passes per image")
     p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
     p.set_defaults(func=cmd_preprocess)
+
+    p = sub.add_parser("train", help="images or keypoint CSVs -> exported classifier (stage 2)",
+                       description="Train the pose classifier and export it. DATA_DIR is an image tree (keypoints are "
+                       "computed once and cached) or a folder of CSVs from `preprocess` (or the public tutorial's "
+                       "train_data.csv/test_data.csv). A test split, when present, is scored with the exported TFLite model.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  poseclass train yoga_poses/ --out model/ --group-pattern '^[a-z]+\\d*'\n"
+                       "  (validation holds out whole subjects: girl1_tree086.jpg -> girl1)")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    _add_model_args(p)
+    p.add_argument("--group-pattern", metavar="REGEX",
+                   help="validate on whole groups of files (the regex's match on the file name, e.g. the subject)")
+    p.add_argument("--validation", type=float, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
+    p.add_argument("--epochs", type=int, help="at most this many epochs (early stopping restores the best)")
+    p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
+    p.add_argument("--workers", type=int, default=None, help="preprocess processes (default: all cores)")
+    p.add_argument("--json", action="store_true", help="print metrics as JSON")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="classify the person in each image",
+                       description="MoveNet then the classifier, both on LiteRT (no TensorFlow: starts fast). "
+                       "Exit status 1 when any image had no pose or could not be read.")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="a folder written by `poseclass train`")
+    p.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
+    p.add_argument("--top-k", type=int, default=3, help="how many classes to show (default 3)")
+    p.add_argument("--json", action="store_true",
+                   help="a list: {image, status: ok|no_pose|error, predictions: [{label, probability}], keypoints, error}")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="accuracy of a model over every image of a labelled tree",
+                       description="Score an exported model on DATA_DIR/<class>/<images> (or a train/test tree). "
+                       "Unreadable and no-pose images count as errors and are also reported separately.")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--model", required=True, metavar="MODEL_DIR")
+    p.add_argument("--movenet", metavar="PATH.tflite")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--picture", metavar="OUT.png", help="confusion matrix picture (default: in MODEL_DIR)")
+    p.add_argument("--json", action="store_true", help="accuracy, n_images, n_correct, n_no_pose, n_unreadable, per_class, ...")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 
@@ -192,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (UserError, DatasetError, ModelError, ImageError) as error:
+    except (UserError, DatasetError, ModelError, ImageError, FileNotFoundError) as error:
         print(f"poseclass {args.command}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `poseclass detect ... --json | head`

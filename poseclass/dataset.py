@@ -371,14 +371,16 @@ class KeypointDataset:
         for the subject in ``girl1_tree086.jpg``: all frames of a subject land on one side, so
         near-duplicates cannot leak into validation.
         """
-        from sklearn.model_selection import GroupShuffleSplit, train_test_split
+        from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
         index = np.arange(len(self))
         if group_pattern:
             groups = self.groups(group_pattern)
             if len(set(groups)) < 2:
                 raise DatasetError(f"--group-pattern {group_pattern!r} finds only {len(set(groups))} group; it needs at least 2.")
-            splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+            # Whole groups, chosen so that every class is represented as evenly as the groups allow.
+            folds = max(2, min(len(set(groups)), round(1 / fraction)))
+            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
             train_idx, val_idx = next(splitter.split(index, self.y, groups))
         else:
             train_idx, val_idx = train_test_split(index, test_size=fraction, random_state=seed, stratify=self.y)

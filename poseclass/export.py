@@ -110,3 +110,12 @@ def read_manifest(model_dir: str | Path) -> dict[str, object]:
     if labels != manifest["labels"]:
         raise ValueError(f"{folder}: {LABELS_NAME} and {MANIFEST_NAME} disagree on the labels; re-export the model.")
     return manifest
+
+
+def update_metrics(model_dir: str | Path, metrics: dict[str, object]) -> None:
+    """Add evaluation results (e.g. the exported model on the test split) to metrics.json and the manifest."""
+    folder = Path(model_dir)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    manifest["metrics"] = {k: v for k, v in metrics.items() if k in ("validation", "test")}
+    _atomic_write(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+    _atomic_write(folder / METRICS_NAME, json.dumps(metrics, indent=2, default=str))

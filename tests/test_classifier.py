@@ -1,0 +1,180 @@
+"""Stage 2 and inference on real keypoints: accuracy on an unseen subject, export fidelity, invariances."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import CLASSES, POSE_TEST, YOGA_TRAIN, yoga_subset
+from poseclass.dataset import KeypointDataset, load_splits
+from poseclass.keypoints import MIRROR_PERMUTATION
+
+HELD_OUT = "girl1"
+SUBJECT = r"^[a-z]+\d*"
+
+
+@pytest.fixture(scope="module")
+def yoga():
+    """Keypoints of the whole yoga train tree (cached between runs on one machine)."""
+    return load_splits(YOGA_TRAIN, progress=False)["train"]
+
+
+@pytest.fixture(scope="module")
+def trained(yoga, tmp_path_factory):
+    """Trained on five subjects, exported; the sixth (girl1) is never seen."""
+    from poseclass.classifier import PoseClassifier
+
+    subjects = np.array(yoga.groups(SUBJECT))
+    rest, unseen = yoga.subset(subjects != HELD_OUT), yoga.subset(subjects == HELD_OUT)
+    unseen.meta["skipped"] = [row for row in yoga.meta["skipped"] if row[1].split("/")[-1].startswith(HELD_OUT + "_")]
+    train_data, val_data = rest.split(0.2, SUBJECT, seed=0)
+    clf = PoseClassifier.create(train_data, val_data, verbose=0)
+    out = clf.export(tmp_path_factory.mktemp("model") / "model")
+    return clf, out, unseen, val_data
+
+
+def test_unseen_subject_accuracy_over_all_its_images(trained):
+    from poseclass.jobs import _score_exported
+    from poseclass.pipeline import Classifier
+
+    clf, out, unseen, _ = trained
+    metrics, _ = _score_exported(Classifier(out / "pose_classifier.tflite", clf.labels), unseen, clf.labels)
+    n_files = len(list(YOGA_TRAIN.glob(f"*/{HELD_OUT}_*")))
+    assert metrics["n_images"] == n_files, "every image of the subject counts, none dropped"
+    assert metrics["accuracy"] >= 0.95, metrics
+
+
+def test_export_files_and_contract(trained):
+    clf, out, _, _ = trained
+    assert (out / "pose_classifier.tflite").stat().st_size <= 30 * 1024
+    assert (out / "labels.txt").read_text().split() == list(CLASSES)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["contract"]["input"]["shape"] == [1, 1, 17, 3]
+    assert manifest["contract"]["output"]["shape"] == [1, 5]
+    assert manifest["movenet"]["variant"] == "thunder"
+    assert manifest["training"]["best_epoch"] >= 1 and manifest["versions"]["numpy"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["validation"]["per_class"]) == set(CLASSES)
+    from poseclass import litert
+
+    interpreter = litert.interpreter(out / "pose_classifier.tflite", 1)
+    assert list(interpreter.get_input_details()[0]["shape"]) == [1, 1, 17, 3]
+    assert list(interpreter.get_output_details()[0]["shape"]) == [1, 5]
+
+
+def test_tflite_matches_keras(trained, yoga):
+    from poseclass.pipeline import Classifier
+
+    clf, out, _, _ = trained
+    x = yoga.features()[::5]
+    tflite = Classifier(out / "pose_classifier.tflite", clf.labels)
+    assert np.abs(tflite.predict_proba(x) - clf.predict_proba(x)).max() <= 1e-5
+    one_by_one = np.concatenate([tflite.predict_proba(row[None]) for row in x[:20]])
+    assert np.abs(one_by_one - tflite.predict_proba(x[:20])).max() <= 1e-6
+
+
+def test_batch_translation_scale_and_mirror_invariance(trained, yoga):
+    clf, _, _, _ = trained
+    x = yoga.features()[::7]
+    base = clf.predict_proba(x)
+    singles = np.concatenate([clf.predict_proba(row[None]) for row in x[:10]])
+    np.testing.assert_allclose(singles, base[:10], atol=1e-5)
+    moved = x.copy()
+    moved[..., 0] += 0.31
+    moved[..., 1] -= 0.17
+    np.testing.assert_allclose(clf.predict_proba(moved), base, atol=1e-4)
+    scaled = x.copy()
+    scaled[..., :2] *= 3.7
+    np.testing.assert_allclose(clf.predict_proba(scaled), base, atol=1e-4)
+    mirrored = x[:, :, list(MIRROR_PERMUTATION)].copy()
+    mirrored[..., 1] = 1.0 - mirrored[..., 1]
+    np.testing.assert_allclose(clf.predict_proba(mirrored), base, atol=1e-4)
+    assert (clf.predict(mirrored) == clf.predict(x)).all()
+
+
+def test_best_weights_are_restored(trained):
+    clf, _, _, val_data = trained
+    model = clf.model
+    loss = model.evaluate(val_data.features(), val_data.y, verbose=0)[0]
+    assert loss == pytest.approx(min(clf.history["val_loss"]), rel=1e-3)
+    assert clf.best_epoch == int(np.argmin(clf.history["val_loss"])) + 1
+
+
+def _predict_cli(args, env=None):
+    return subprocess.run([sys.executable, "-m", "poseclass.cli", "predict", *args], capture_output=True, text=True, env=env)
+
+
+def test_predict_without_tensorflow(trained, tmp_path):
+    """TensorFlow made unimportable: predict still answers, tree first for image3."""
+    _, out, _, _ = trained
+    blocker = tmp_path / "block" / "tensorflow"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported by predict')\n")
+    (tmp_path / "bad.jpg").write_text("not an image")
+    env = {**os.environ, "PYTHONPATH": f"{blocker.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = _predict_cli([str(POSE_TEST / "image3.jpeg"), str(tmp_path / "bad.jpg"), "--model", str(out), "--json"], env)
+    assert done.returncode == 1, done.stderr  # one file failed
+    results = json.loads(done.stdout)
+    assert results[0]["status"] == "ok" and results[0]["predictions"][0]["label"] == "tree"
+    assert len(results[0]["keypoints"]) == 17
+    assert results[1]["status"] == "error" and "bad.jpg" in results[1]["error"]
+
+
+def test_no_person_is_an_explicit_answer(trained, tmp_path):
+    from PIL import Image
+
+    _, out, _, _ = trained
+    Image.new("RGB", (320, 240), (128, 128, 128)).save(tmp_path / "empty.png")
+    done = _predict_cli([str(tmp_path / "empty.png"), "--model", str(out), "--json"])
+    result = json.loads(done.stdout)[0]
+    assert done.returncode == 1 and result["status"] == "no_pose" and result["predictions"] == []
+
+
+def test_evaluate_counts_every_image(trained, tmp_path):
+    _, out, _, _ = trained
+    tree = yoga_subset(tmp_path / "eval", per_class=2, subjects=(HELD_OUT, "girl2"))
+    (tree / "tree" / "broken.jpg").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "poseclass.cli", "evaluate", str(tree), "--model", str(out), "--json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["n_images"] == 11 and metrics["n_unreadable"] == 1 and metrics["n_no_pose"] == 0
+    assert metrics["n_correct"] <= 10 and set(metrics["per_class"]) == set(CLASSES)
+    assert os.path.exists(metrics["picture"])
+
+
+def test_same_seed_same_model(yoga):
+    from poseclass.classifier import PoseClassifier
+
+    small = yoga.subset(np.arange(len(yoga)) % 5 == 0)
+    a = PoseClassifier.create(small, verbose=0, epochs=5, seed=3)
+    b = PoseClassifier.create(small, verbose=0, epochs=5, seed=3)
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_tutorial_csv_is_accepted(yoga, tmp_path):
+    """The public tutorial's CSV (upper-case names, pixel x/y, class_no) loads as the same poses."""
+    import pandas as pd
+
+    from poseclass.keypoints import KEYPOINT_NAMES
+
+    frame = yoga.frame.head(30)
+    columns = {"file_name": frame["file"]}
+    for name in KEYPOINT_NAMES:
+        columns[f"{name.upper()}_x"] = frame[f"{name}_x"] * frame["width"]
+        columns[f"{name.upper()}_y"] = frame[f"{name}_y"] * frame["height"]
+        columns[f"{name.upper()}_score"] = frame[f"{name}_score"]
+    columns["class_no"] = frame["class_index"]
+    columns["class_name"] = frame["class_name"]
+    pd.DataFrame(columns).to_csv(tmp_path / "train_data.csv", index=False)
+    loaded = KeypointDataset.from_csv(tmp_path / "train_data.csv", list(CLASSES))
+    ours = yoga.subset(np.arange(len(yoga)) < 30).features()
+    np.testing.assert_allclose(loaded.features()[..., :2] / 300, ours[..., :2], atol=1e-5)  # pixels vs normalised
+    np.testing.assert_allclose(loaded.features()[..., 2], ours[..., 2], atol=1e-6)
+    np.testing.assert_array_equal(loaded.y, yoga.y[:30])
