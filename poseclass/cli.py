@@ -209,6 +209,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- data ------------------------------------------------------------------------------
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from poseclass import data
+
+    counts = data.fetch(args.name, args.dest, args.source)
+    if args.json:
+        _emit_json({"dest": str(args.dest), "images": counts})
+        return 0
+    for split, per_class in counts.items():
+        total = sum(per_class.values())
+        print(f"{args.dest} [{split}]: {total} images - " + ", ".join(f"{c} {n}" for c, n in per_class.items()))
+    print(f"credit: {data.DATASETS[args.name].credit}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -269,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="at most this many epochs (early stopping restores the best)")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
     p.add_argument("--workers", type=int, default=None, help="preprocess processes (default: all cores)")
-    p.add_argument("--json", action="store_true", help="print metrics as JSON")
+    p.add_argument("--json", action="store_true", help="print metrics as JSON, no progress")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="classify the person in each image",
@@ -293,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--picture", metavar="OUT.png", help="confusion matrix picture (default: in MODEL_DIR)")
     p.add_argument("--json", action="store_true", help="accuracy, n_images, n_correct, n_no_pose, n_unreadable, per_class, ...")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("data", help="fetch an example dataset",
+                       description="Fetch an example dataset into DEST and check it (class folders, image counts). "
+                       "With --from, use a local copy (a folder or the zip) instead of downloading.")
+    p.add_argument("action", choices=["fetch"])
+    p.add_argument("name", choices=["yoga_poses"])
+    p.add_argument("dest", metavar="DEST")
+    p.add_argument("--from", dest="source", metavar="PATH", help="local copy: the unpacked folder or yoga_poses.zip")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_data)
     return parser
 
 
