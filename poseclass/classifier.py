@@ -21,9 +21,8 @@ exported TFLite file on LiteRT.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +132,6 @@ class TrainConfig:
     patience: int = 30
     seed: int = 0
     class_weights: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def build_model(num_classes: int, config: TrainConfig) -> keras.Model:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.images import ImageError, is_image_name
+from poseclass.images import ImageError
 from poseclass.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 
 SPLITS = ("train", "test")
