@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from poseclass.files import atomic_write
 from poseclass.images import ImageError
 from poseclass.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 
@@ -165,12 +166,6 @@ def _read_journal(path: Path) -> dict[str, dict[str, object]]:
     return records
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _rows(items: Iterable[Item], records: dict[str, dict[str, object]], labels: list[str]) -> list[list[object]]:
     rows = []
     for item in items:
@@ -252,16 +247,16 @@ def preprocess(
                 n_computed += 1
         rows = _rows(items, records, tree.labels)
         csv_paths[split] = out / f"{split}.csv"
-        _atomic_write(csv_paths[split], _csv_text(CSV_COLUMNS, rows))
+        atomic_write(csv_paths[split], _csv_text(CSV_COLUMNS, rows))
         n_rows[split] = len(rows)
         wanted = {item.rel for item in items}
         skipped += sorted(
             (split, rel, str(r["status"]), str(r["skip"])) for rel, r in records.items() if "skip" in r and rel in wanted
         )
-    _atomic_write(out / "labels.txt", "".join(f"{label}\n" for label in tree.labels))
-    _atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
+    atomic_write(out / "labels.txt", "".join(f"{label}\n" for label in tree.labels))
+    atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
     meta = {"data_dir": str(tree.root.resolve()), "variant": variant, "passes": passes, "refine_below": refine_below}
-    _atomic_write(out / META_NAME, json.dumps(meta, indent=2))
+    atomic_write(out / META_NAME, json.dumps(meta, indent=2))
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
 
 

@@ -14,10 +14,11 @@ No TensorFlow here: :func:`read_manifest` is on the inference path.
 from __future__ import annotations
 
 import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
+
+from poseclass.files import atomic_write
 
 TFLITE_NAME = "pose_classifier.tflite"
 KERAS_NAME = "pose_classifier.keras"
@@ -59,12 +60,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _atomic_write(path: Path, data: bytes | str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-
-
 def write_model_dir(
     out_dir: str | Path,
     tflite: bytes,
@@ -77,8 +72,8 @@ def write_model_dir(
     """Write the TFLite model, labels.txt, manifest.json and metrics.json (each atomically)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / TFLITE_NAME, tflite)
-    _atomic_write(out / LABELS_NAME, "".join(f"{label}\n" for label in labels))
+    atomic_write(out / TFLITE_NAME, tflite)
+    atomic_write(out / LABELS_NAME, "".join(f"{label}\n" for label in labels))
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": TFLITE_NAME,
@@ -91,8 +86,8 @@ def write_model_dir(
         "tflite_bytes": len(tflite),
         "versions": _versions(),
     }
-    _atomic_write(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
-    _atomic_write(out / METRICS_NAME, json.dumps(metrics, indent=2, default=str))
+    atomic_write(out / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+    atomic_write(out / METRICS_NAME, json.dumps(metrics, indent=2, default=str))
     return out
 
 
@@ -117,5 +112,5 @@ def update_metrics(model_dir: str | Path, metrics: dict[str, object]) -> None:
     folder = Path(model_dir)
     manifest = json.loads((folder / MANIFEST_NAME).read_text())
     manifest["metrics"] = {k: v for k, v in metrics.items() if k in ("validation", "test")}
-    _atomic_write(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
-    _atomic_write(folder / METRICS_NAME, json.dumps(metrics, indent=2, default=str))
+    atomic_write(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+    atomic_write(folder / METRICS_NAME, json.dumps(metrics, indent=2, default=str))

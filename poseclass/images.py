@@ -21,11 +21,6 @@ class ImageError(ValueError):
     """An image file that cannot be used; the message names the file and what to do."""
 
 
-def is_image_name(path: Path) -> bool:
-    """A candidate image by name: a known suffix (any case) and not hidden."""
-    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-
-
 def to_rgb(image: Image.Image) -> Image.Image:
     """Normalise any Pillow image to 8-bit RGB: EXIF rotation, alpha, palette, 16-bit, CMYK."""
     image = ImageOps.exif_transpose(image)

