@@ -91,8 +91,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             continue
         pose = net.detect(image)
+        person = MoveNet.has_person(pose)
         results.append({"image": name, "width": pose.width, "height": pose.height,
-                        "person": MoveNet.has_person(pose), "keypoints": pose.to_dicts()})
+                        "person": person, "keypoints": pose.to_dicts()})
         if args.overlay:
             from poseclass.draw import draw_pose
 
@@ -100,7 +101,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             draw_pose(image, pose).save(target)
             results[-1]["overlay"] = str(target)
         if not args.json:
-            print(f"{name} ({pose.width}x{pose.height})" + ("" if MoveNet.has_person(pose) else "  [no person found]"))
+            print(f"{name} ({pose.width}x{pose.height})" + ("" if person else "  [no person found]"))
             for kp in pose.to_dicts():
                 print(f"  {kp['name']:<15} x={kp['x']:8.1f}  y={kp['y']:8.1f}  score={kp['score']:.2f}")
             if args.overlay:

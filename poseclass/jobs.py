@@ -16,9 +16,6 @@ from poseclass.export import TFLITE_NAME, read_manifest, update_metrics
 from poseclass.metrics import summarize
 from poseclass.pipeline import Classifier
 
-SUBJECT_PATTERN = r"^[A-Za-z]+\d*"
-
-
 @dataclass
 class TrainResult:
     model_dir: Path
@@ -43,20 +40,6 @@ def _class_of(rel: str) -> str:
     """Class folder of a tree-relative path (``[split/]class/file``)."""
     parts = Path(rel).parts
     return parts[-2]
-
-
-def _gallery_items(data: KeypointDataset, probs: np.ndarray, labels: list[str]) -> list[dict[str, object]]:
-    from poseclass.report import pose_from_row
-
-    root = data.meta.get("data_dir")
-    if not root:
-        return []
-    items = []
-    for i in np.flatnonzero(probs.argmax(axis=1) != data.y):
-        row = data.frame.iloc[i]
-        items.append({"image": Path(str(root)) / row["file"], "pose": pose_from_row(row), "true": labels[data.y[i]],
-                      "predicted": labels[probs[i].argmax()], "p": float(probs[i].max())})
-    return items
 
 
 def train(
@@ -92,7 +75,7 @@ def train(
     report.plot_history(clf.history, clf.best_epoch, pictures[0])
     matrix = metrics[name]["confusion_matrix"]
     report.plot_confusion(matrix, labels, f"{name} ({metrics[name]['model']}), accuracy {metrics[name]['accuracy']:.3f}", pictures[1])
-    report.plot_gallery(_gallery_items(shown, shown_probs, labels), f"misclassified {name} images", pictures[2])
+    report.plot_gallery(report.misclassified(shown, shown_probs), f"misclassified {name} images", pictures[2])
     return TrainResult(out, metrics, pictures)
 
 

@@ -62,11 +62,6 @@ class Pose:
     height: int
 
     @property
-    def score(self) -> float:
-        """Mean keypoint confidence."""
-        return float(np.mean(self.scores))
-
-    @property
     def presence(self) -> float:
         """Mean of the five most confident keypoints: how sure MoveNet is that anyone is there.
 

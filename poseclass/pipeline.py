@@ -88,7 +88,9 @@ class PosePipeline:
         """Open an exported model directory (from ``poseclass train`` or ``PoseClassifier.export``)."""
         manifest = read_manifest(model_dir)
         settings = manifest["movenet"]
-        movenet = MoveNet(str(settings["variant"]), movenet_path, passes=passes or int(settings.get("passes", 0)) or None)
+        # The same MoveNet settings the training keypoints were made with.
+        movenet = MoveNet(str(settings["variant"]), movenet_path, passes=passes or settings.get("passes"),
+                          refine_below=settings.get("refine_below"))
         classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
         return cls(movenet, classifier, manifest)
 

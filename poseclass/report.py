@@ -87,6 +87,24 @@ def plot_samples(data_dir: str | Path, per_class: int = 4, path: str | Path | No
     return _save(fig, path)
 
 
+def misclassified(data: object, probs: np.ndarray, root: str | Path | None = None) -> list[dict[str, object]]:
+    """Gallery items for the rows of a KeypointDataset that ``probs`` gets wrong.
+
+    Images are looked up under ``root``, else the folder ``preprocess`` recorded; with
+    neither (e.g. the tutorial's CSV) there is nothing to show.
+    """
+    root = root or data.meta.get("data_dir")
+    if not root:
+        return []
+    labels = data.labels
+    items = []
+    for i in np.flatnonzero(probs.argmax(axis=1) != data.y):
+        row = data.frame.iloc[i]
+        items.append({"image": Path(str(root)) / row["file"], "pose": pose_from_row(row), "true": labels[data.y[i]],
+                      "predicted": labels[probs[i].argmax()], "p": float(probs[i].max())})
+    return items
+
+
 def pose_from_row(row: object) -> Pose:
     """The Pose of one keypoint-CSV row (normalised x, y back to pixels)."""
     from poseclass.dataset import KEYPOINT_COLUMNS
