@@ -169,7 +169,7 @@ def bench_predict_and_train() -> None:
         from poseclass.models import cached_path
 
         (Path(tmp) / "home" / "models").mkdir(parents=True)
-        for variant in ("thunder", "lightning"):
+        for variant in VARIANTS:
             source = cached_path(variant)
             for suffix in ("", ".json"):
                 (Path(tmp) / "home" / "models" / (source.name + suffix)).write_bytes(Path(str(source) + suffix).read_bytes())

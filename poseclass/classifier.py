@@ -33,6 +33,7 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from poseclass.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
+from poseclass.models import DEFAULT_VARIANT  # noqa: E402
 
 TORSO_MULTIPLIER = 2.5
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
@@ -222,7 +223,6 @@ def to_tflite(model: keras.Model) -> bytes:
     Float32 keeps the exported model equal to the Keras one (≤ 1e-5) and is still ~25 KB.
     """
     import tensorflow as tf
-
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="movenet_keypoints")
@@ -246,7 +246,7 @@ class PoseClassifier:
     def __init__(self, labels: list[str], config: TrainConfig | None = None, movenet: dict[str, object] | None = None):
         self.labels = list(labels)
         self.config = config or TrainConfig()
-        self.movenet = movenet or {"variant": "thunder"}
+        self.movenet = movenet or {"variant": DEFAULT_VARIANT}
         self.model: keras.Model | None = None
         self.history: dict[str, list[float]] = {}
         self.best_epoch = 0

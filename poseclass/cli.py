@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from poseclass.models import VARIANTS
+from poseclass.models import DEFAULT_VARIANT, VARIANTS
 
 EPILOG = """\
 typical use:
@@ -34,7 +34,7 @@ def _emit_json(value: object) -> None:
     sys.stdout.write("\n")
 
 
-def _add_model_args(parser: argparse.ArgumentParser, default: str | None = "thunder") -> None:
+def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT) -> None:
     parser.add_argument(
         "--model", dest="variant", choices=list(VARIANTS), default=default,
         help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "

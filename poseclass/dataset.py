@@ -35,6 +35,7 @@ import numpy as np
 from poseclass.files import atomic_write
 from poseclass.images import ImageError
 from poseclass.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from poseclass.models import DEFAULT_VARIANT
 
 SPLITS = ("train", "test")
 FLAT_SPLIT = "all"
@@ -203,7 +204,7 @@ class PreprocessResult:
 def preprocess(
     data_dir: str | Path,
     out_dir: str | Path,
-    variant: str = "thunder",
+    variant: str = DEFAULT_VARIANT,
     workers: int | None = None,
     movenet_path: str | Path | None = None,
     passes: int | None = None,

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.dataset import DatasetError, KeypointDataset, load_splits, preprocess, cache_dir_for
+from poseclass.dataset import DatasetError, KeypointDataset, cache_dir_for, load_splits, preprocess
 from poseclass.export import TFLITE_NAME, read_manifest, update_metrics
 from poseclass.metrics import summarize
+from poseclass.models import DEFAULT_VARIANT
 from poseclass.pipeline import Classifier
+
 
 @dataclass
 class TrainResult:
@@ -43,7 +45,7 @@ def _class_of(rel: str) -> str:
 
 
 def train(
-    data_dir: str | Path, out_dir: str | Path, *, variant: str = "thunder", workers: int | None = None,
+    data_dir: str | Path, out_dir: str | Path, *, variant: str = DEFAULT_VARIANT, workers: int | None = None,
     movenet_path: str | None = None, group_pattern: str | None = None, validation_fraction: float = 0.2,
     seed: int = 0, progress: bool = True, verbose: int = 0, **settings: object,
 ) -> TrainResult:

@@ -22,7 +22,7 @@ from PIL import Image
 from poseclass import litert
 from poseclass.images import load_rgb, to_rgb
 from poseclass.keypoints import INDEX, Pose
-from poseclass.models import Reporter, _stderr, ensure_model
+from poseclass.models import DEFAULT_VARIANT, Reporter, _stderr, ensure_model
 
 MIN_CROP_KEYPOINT_SCORE = 0.2
 TORSO = (INDEX["left_shoulder"], INDEX["right_shoulder"], INDEX["left_hip"], INDEX["right_hip"])
@@ -90,7 +90,7 @@ class MoveNet:
 
     def __init__(
         self,
-        variant: str = "thunder",
+        variant: str = DEFAULT_VARIANT,
         model_path: str | Path | None = None,
         num_threads: int | None = None,
         passes: int | None = None,

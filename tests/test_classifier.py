@@ -9,10 +9,11 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import CLASSES, POSE_TEST, YOGA_TRAIN, yoga_subset
+
 from poseclass.dataset import KeypointDataset, load_splits
 from poseclass.keypoints import MIRROR_PERMUTATION
+from poseclass.models import DEFAULT_VARIANT
 
 HELD_OUT = "girl1"
 SUBJECT = r"^[a-z]+\d*"
@@ -56,7 +57,7 @@ def test_export_files_and_contract(trained):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["contract"]["input"]["shape"] == [1, 1, 17, 3]
     assert manifest["contract"]["output"]["shape"] == [1, 5]
-    assert manifest["movenet"]["variant"] == "thunder"
+    assert manifest["movenet"]["variant"] == DEFAULT_VARIANT == "thunder-int8"
     assert manifest["training"]["best_epoch"] >= 1 and manifest["versions"]["numpy"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["validation"]["per_class"]) == set(CLASSES)

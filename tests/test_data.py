@@ -6,8 +6,8 @@ import shutil
 import zipfile
 
 import pytest
-
 from conftest import YOGA_TRAIN, yoga_subset
+
 from poseclass.data import fetch
 from poseclass.dataset import DatasetError
 

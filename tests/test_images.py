@@ -7,9 +7,9 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import POSE_TEST, YOGA_TRAIN
 from PIL import Image
 
-from conftest import POSE_TEST, YOGA_TRAIN
 from poseclass.images import ImageError, load_rgb
 
 SAMPLE = YOGA_TRAIN / "tree" / sorted(p.name for p in (YOGA_TRAIN / "tree").glob("*.jpg"))[0]

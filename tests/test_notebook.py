@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import nbformat
-from nbclient import NotebookClient
-
 from conftest import POSE_TEST, ROOT, YOGA_TRAIN
+from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "notebooks" / "pose_classification.ipynb"
 

@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
-
 from conftest import CLASSES, POSE_TEST, yoga_subset
-from poseclass.dataset import CSV_COLUMNS, KeypointDataset, preprocess
+from PIL import Image
 from test_images import SAMPLE, corrupt_png, rotated_with_exif
+
+from poseclass.dataset import CSV_COLUMNS, KeypointDataset, preprocess
 
 
 def add_bad_files(tree):

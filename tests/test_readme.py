@@ -7,7 +7,6 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
