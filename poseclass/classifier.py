@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
+from poseclass import export  # noqa: E402
 from poseclass.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
 from poseclass.models import DEFAULT_VARIANT  # noqa: E402
 
@@ -260,7 +261,7 @@ class PoseClassifier:
             if not hasattr(config, key):
                 raise TypeError(f"unknown training setting {key!r}")
             setattr(config, key, value)
-        movenet = {k: train_data.meta[k] for k in ("variant", "passes", "refine_below") if k in train_data.meta}
+        movenet = {k: train_data.meta[k] for k in export.MOVENET_SETTINGS if k in train_data.meta}
         clf = cls(train_data.labels, config, movenet)
         validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
         clf.fit(train_data.features(), train_data.y, validation, verbose)
@@ -293,8 +294,6 @@ class PoseClassifier:
 
     def export(self, out_dir: str | Path, extra_metrics: dict[str, object] | None = None) -> Path:
         """Write the model directory (see :mod:`poseclass.export`): TFLite, labels, manifest, Keras, metrics."""
-        from poseclass import export
-
         if self.model is None:
             raise RuntimeError("the classifier is not trained yet: call create() or fit() first")
         self.metrics.update(extra_metrics or {})
@@ -315,8 +314,6 @@ class PoseClassifier:
     @classmethod
     def load(cls, model_dir: str | Path) -> PoseClassifier:
         """Reload an exported directory's Keras model (to fine-tune or compare with the TFLite one)."""
-        from poseclass import export
-
         manifest = export.read_manifest(model_dir)
         training = dict(manifest["training"])
         known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}

@@ -107,6 +107,20 @@ def read_manifest(model_dir: str | Path) -> dict[str, object]:
     return manifest
 
 
+# The MoveNet settings a model's training keypoints were made with, recorded in its manifest.
+MOVENET_SETTINGS = ("variant", "passes", "refine_below")
+
+
+def movenet_settings(manifest: dict[str, object]) -> dict[str, object]:
+    """Keyword arguments for ``MoveNet``/``preprocess`` that reproduce the training keypoints.
+
+    Prediction and evaluation must see keypoints made the same way as the training ones.
+    """
+    settings = dict(manifest["movenet"])
+    return {"variant": str(settings.get("variant", "thunder")), "passes": settings.get("passes"),
+            "refine_below": settings.get("refine_below")}
+
+
 def update_metrics(model_dir: str | Path, metrics: dict[str, object]) -> None:
     """Add evaluation results (e.g. the exported model on the test split) to metrics.json and the manifest."""
     folder = Path(model_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from poseclass.dataset import DatasetError, KeypointDataset, cache_dir_for, load_splits, preprocess
-from poseclass.export import TFLITE_NAME, read_manifest, update_metrics
+from poseclass.export import TFLITE_NAME, movenet_settings, read_manifest, update_metrics
 from poseclass.metrics import summarize
 from poseclass.models import DEFAULT_VARIANT
 from poseclass.pipeline import Classifier
@@ -88,9 +88,7 @@ def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None
 
     manifest = read_manifest(model_dir)
     labels = list(manifest["labels"])
-    settings = manifest["movenet"]
-    result = preprocess(data_dir, cache_dir_for(Path(data_dir)), variant=str(settings.get("variant", "thunder")),
-                        passes=settings.get("passes"), refine_below=settings.get("refine_below"),
+    result = preprocess(data_dir, cache_dir_for(Path(data_dir)), **movenet_settings(manifest),
                         workers=workers, movenet_path=movenet_path, progress=progress)
     unknown = sorted(set(result.labels) - set(labels))
     if unknown:

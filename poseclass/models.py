@@ -159,7 +159,7 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
             return None
         _write_record(path, variant, "placed in the cache by hand")
         return path
-    if variant.int8_backbone and record.get("recipe") != _recipe(variant):
+    if record.get("recipe") != _recipe(variant):
         if report:
             report(f"MoveNet {variant.name}: the cached model was quantized with other ranges; rebuilding it")
         return None
@@ -167,7 +167,11 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
 
 
 def _recipe(variant: Variant) -> str | None:
-    """What the int8 model was quantized with (see :func:`poseclass.quantize.recipe`); None for float models."""
+    """How a model is built beyond its weights, checked against the cache record.
+
+    For the int8 variant, the fingerprint of its quantization (:func:`poseclass.quantize.recipe`);
+    None for the float models, which are the converted weights alone.
+    """
     if not variant.int8_backbone:
         return None
     from poseclass.quantize import recipe
@@ -178,9 +182,8 @@ def _recipe(variant: Variant) -> str | None:
 def _write_record(model: Path, variant: Variant, source: str, target: Path | None = None) -> None:
     """Record the sha256 and origin of ``model`` beside ``target`` (default: beside ``model``)."""
     target = target or model
-    record = {"variant": variant.name, "sha256": sha256(model), "source": source, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if variant.int8_backbone:
-        record["recipe"] = _recipe(variant)
+    record = {"variant": variant.name, "sha256": sha256(model), "source": source, "recipe": _recipe(variant),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     atomic_write(_record(target), json.dumps(record, indent=2))
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from poseclass import litert
-from poseclass.export import TFLITE_NAME, read_manifest
+from poseclass.export import TFLITE_NAME, movenet_settings, read_manifest
 from poseclass.images import ImageError, load_rgb
 from poseclass.keypoints import Pose
 from poseclass.movenet import MoveNet
@@ -87,10 +87,9 @@ class PosePipeline:
     def load(cls, model_dir: str | Path, movenet_path: str | Path | None = None, passes: int | None = None) -> PosePipeline:
         """Open an exported model directory (from ``poseclass train`` or ``PoseClassifier.export``)."""
         manifest = read_manifest(model_dir)
-        settings = manifest["movenet"]
-        # The same MoveNet settings the training keypoints were made with.
-        movenet = MoveNet(str(settings["variant"]), movenet_path, passes=passes or settings.get("passes"),
-                          refine_below=settings.get("refine_below"))
+        settings = movenet_settings(manifest)
+        settings["passes"] = passes or settings["passes"]
+        movenet = MoveNet(model_path=movenet_path, **settings)
         classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
         return cls(movenet, classifier, manifest)
 

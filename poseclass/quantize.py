@@ -84,7 +84,7 @@ def calibration_samples(images: Iterable[str | Path], detector: Any, seed: int =
             (image, body_crop(pose.xy, pose.scores, *image.size)),
             (canvas, full_frame(side, side)),
         ):
-            yield detector.model_input(picture, crop).astype(np.int32)[None]
+            yield detector.model_input(picture, crop)[None]
 
 
 def calibrate(float_model: bytes, samples: Iterable[np.ndarray]) -> dict[str, list[float]]:
