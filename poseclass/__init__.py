@@ -1,7 +1,12 @@
 """poseclass: labelled photos of people → a small TFLite pose classifier chained after MoveNet.
 
 The public API is imported lazily, so ``import poseclass`` (and ``poseclass predict``) never
-pays for TensorFlow unless a training class is used.
+pays for TensorFlow unless a training class is used. Layout, data flowing one way:
+
+- :mod:`poseclass.runtime`: images → MoveNet keypoints → classifier, CSVs, scoring (LiteRT only);
+- :mod:`poseclass.provision`: the MoveNet registry and cache; conversion from TF.js and the int8 build;
+- :mod:`poseclass.training`: keypoint datasets, the Keras classifier, export, pictures (``[train]``);
+- :mod:`poseclass.deploy`: the files apps ship: TFLite metadata and the fused image→class model.
 """
 
 from __future__ import annotations
@@ -11,14 +16,15 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "MoveNet": "poseclass.movenet",
-    "Pose": "poseclass.keypoints",
-    "preprocess": "poseclass.dataset",
-    "KeypointDataset": "poseclass.dataset",
-    "load_splits": "poseclass.dataset",
-    "PoseClassifier": "poseclass.classifier",
-    "TrainConfig": "poseclass.classifier",
-    "PosePipeline": "poseclass.pipeline",
+    "MoveNet": "poseclass.runtime.movenet",
+    "Pose": "poseclass.runtime.keypoints",
+    "PosePipeline": "poseclass.runtime.pipeline",
+    "preprocess": "poseclass.runtime.preprocess",
+    "evaluate": "poseclass.runtime.evaluate",
+    "KeypointDataset": "poseclass.training.dataset",
+    "load_splits": "poseclass.training.dataset",
+    "PoseClassifier": "poseclass.training.classifier",
+    "TrainConfig": "poseclass.training.classifier",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from poseclass.models import DEFAULT_VARIANT, VARIANTS
+from poseclass.provision.registry import DEFAULT_VARIANT, VARIANTS
 
 EPILOG = """\
 typical use:
@@ -48,7 +48,7 @@ def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAU
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from poseclass import models
+    from poseclass.provision import registry as models
 
     if args.action == "fetch":
         names = list(models.VARIANTS) if args.variant == "all" else [args.variant]
@@ -80,8 +80,8 @@ def _overlay_path(base: str, image: str, many: bool) -> Path:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from poseclass.images import ImageError, load_rgb
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.images import ImageError, load_rgb
+    from poseclass.runtime.movenet import MoveNet
 
     net = MoveNet(args.variant, args.movenet, passes=args.passes)
     results, failed = [], False
@@ -98,7 +98,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         results.append({"image": name, "width": pose.width, "height": pose.height,
                         "person": person, "keypoints": pose.to_dicts()})
         if args.overlay:
-            from poseclass.draw import draw_pose
+            from poseclass.runtime.draw import draw_pose
 
             target = _overlay_path(args.overlay, name, len(args.images) > 1)
             draw_pose(image, pose).save(target)
@@ -118,7 +118,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from poseclass.dataset import preprocess
+    from poseclass.runtime.preprocess import preprocess
 
     result = preprocess(
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
@@ -153,12 +153,15 @@ def _print_metrics(title: str, metrics: dict[str, object]) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from poseclass import jobs
+    from poseclass.extras import TRAIN, require
+
+    require(TRAIN, "tensorflow", "keras", "pandas", "sklearn", "matplotlib", what="poseclass train")
+    from poseclass.training import train
 
     settings = {"mirror": not args.no_mirror}
     if args.epochs:
         settings["epochs"] = args.epochs
-    result = jobs.train(
+    result = train.train(
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
         group_pattern=args.group_pattern, validation_fraction=args.validation, seed=args.seed,
         progress=not args.json, verbose=0 if args.json else 2, **settings,
@@ -180,7 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from poseclass.pipeline import PosePipeline
+    from poseclass.runtime.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(args.model, args.movenet)
     results = [pipeline.predict(name) for name in args.images]
@@ -197,10 +200,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from poseclass import jobs
+    from poseclass.runtime.evaluate import evaluate
 
     picture = args.picture or str(Path(args.model) / f"evaluate_{Path(args.data_dir).resolve().name}.png")
-    metrics = jobs.evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
+    metrics = evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
                             progress=not args.json, picture=picture)
     if args.json:
         _emit_json(metrics)
@@ -209,7 +212,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"  counted as wrong: {metrics['n_no_pose']} no pose, {metrics['n_unreadable']} unreadable")
     for row in metrics["failed"][:10]:
         print(f"    {row['reason']}")
-    print(f"confusion matrix: {metrics['picture']}")
+    if metrics["picture"]:
+        print(f"confusion matrix: {metrics['picture']}")
+    else:
+        print("(no confusion-matrix picture: it needs matplotlib, from pip install 'poseclass[train]')")
     return 0
 
 
@@ -217,7 +223,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from poseclass import data
+    from poseclass.runtime import data
 
     counts = data.fetch(args.name, args.dest, args.source)
     if args.json:
@@ -329,13 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from poseclass.dataset import DatasetError
-    from poseclass.images import ImageError
-    from poseclass.models import ModelError
+    from poseclass.extras import MissingExtra
+    from poseclass.provision.registry import ModelError
+    from poseclass.runtime.images import ImageError
+    from poseclass.runtime.modeldir import ModelDirError
+    from poseclass.runtime.preprocess import DatasetError
 
     try:
         return args.func(args)
-    except (UserError, DatasetError, ModelError, ImageError, FileNotFoundError) as error:
+    except (UserError, DatasetError, ModelError, ModelDirError, ImageError, MissingExtra, FileNotFoundError) as error:
         print(f"poseclass {args.command}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `poseclass detect ... --json | head`

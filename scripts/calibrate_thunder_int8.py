@@ -7,7 +7,7 @@ rerun `benchmarks/run.py passes` to check the accuracy table.
 
 Calibration images: every 10th image of ../shared/datasets/yoga_poses/train, starting at the
 second (100 images, none of them among the images the benchmarks score), three model inputs
-each (see poseclass.quantize.calibration_samples).
+each (see poseclass.provision.calibrate.calibration_samples).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from poseclass.convert import tfjs_to_tflite
-from poseclass.models import VARIANTS, fetch_tfjs
-from poseclass.movenet import MoveNet
-from poseclass.quantize import RANGES_FILE, calibrate, calibration_samples
+from poseclass.provision.calibrate import calibrate, calibration_samples
+from poseclass.provision.convert import tfjs_to_tflite
+from poseclass.provision.quantize import RANGES_FILE
+from poseclass.provision.registry import VARIANTS, fetch_tfjs
+from poseclass.runtime.movenet import MoveNet
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -31,7 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         float_model = tfjs_to_tflite(fetch_tfjs(VARIANTS["thunder"], Path(work)))
     ranges = calibrate(float_model, calibration_samples(images, MoveNet("thunder")))
-    target = ROOT / "poseclass" / RANGES_FILE
+    target = ROOT / "poseclass" / "provision" / RANGES_FILE
     target.write_text(json.dumps(ranges, indent=1, sort_keys=True) + "\n")
     print(f"{len(ranges)} tensor ranges from {len(images)} images -> {target}")
 

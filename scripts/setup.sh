@@ -9,7 +9,7 @@ fi
 stamp=.venv/.poseclass-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[train,dev]'
   touch "$stamp"
 fi
 # Both MoveNet variants, into the user cache (reused between runs; see `poseclass models list`).

@@ -13,6 +13,8 @@ DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "d
 YOGA_TRAIN = DATASETS / "yoga_poses" / "train"
 POSE_TEST = DATASETS / "pose_test_data"
 CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
+HELD_OUT = "girl1"
+SUBJECT = r"^[a-z]+\d*"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,21 +24,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def thunder():
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.movenet import MoveNet
 
     return MoveNet("thunder", num_threads=2)
 
 
 @pytest.fixture(scope="session")
 def thunder_int8():
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.movenet import MoveNet
 
     return MoveNet("thunder-int8", num_threads=2)
 
 
 @pytest.fixture(scope="session")
 def lightning():
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.movenet import MoveNet
 
     return MoveNet("lightning", num_threads=2)
 
@@ -51,3 +53,33 @@ def yoga_subset(dest: Path, per_class: int, subjects: tuple[str, ...] | None = N
         for f in files[:per_class]:
             shutil.copy2(f, dest / name / f.name)
     return dest
+
+
+@pytest.fixture(scope="session")
+def yoga():
+    """Keypoints of the whole yoga train tree (cached between runs on one machine)."""
+    from poseclass.training.dataset import load_splits
+
+    return load_splits(YOGA_TRAIN, progress=False)["train"]
+
+
+@pytest.fixture(scope="session")
+def trained(yoga, tmp_path_factory):
+    """Trained on five subjects, exported; the sixth (girl1) is never seen."""
+    import numpy as np
+
+    from poseclass.training.classifier import PoseClassifier
+
+    subjects = np.array(yoga.groups(SUBJECT))
+    rest, unseen = yoga.subset(subjects != HELD_OUT), yoga.subset(subjects == HELD_OUT)
+    unseen.meta["skipped"] = [row for row in yoga.meta["skipped"] if row[1].split("/")[-1].startswith(HELD_OUT + "_")]
+    train_data, val_data = rest.split(0.2, SUBJECT, seed=0)
+    clf = PoseClassifier.create(train_data, val_data, verbose=0)
+    out = clf.export(tmp_path_factory.mktemp("model") / "model")
+    return clf, out, unseen, val_data
+
+
+@pytest.fixture(scope="session")
+def model_dir(trained) -> Path:
+    """An exported model folder (read-only use: copy it before changing anything)."""
+    return trained[1]

@@ -9,42 +9,20 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import CLASSES, POSE_TEST, YOGA_TRAIN, yoga_subset
+from conftest import CLASSES, HELD_OUT, POSE_TEST, YOGA_TRAIN, yoga_subset
 
-from poseclass.dataset import KeypointDataset, load_splits
-from poseclass.keypoints import MIRROR_PERMUTATION
-from poseclass.models import DEFAULT_VARIANT
-
-HELD_OUT = "girl1"
-SUBJECT = r"^[a-z]+\d*"
-
-
-@pytest.fixture(scope="module")
-def yoga():
-    """Keypoints of the whole yoga train tree (cached between runs on one machine)."""
-    return load_splits(YOGA_TRAIN, progress=False)["train"]
-
-
-@pytest.fixture(scope="module")
-def trained(yoga, tmp_path_factory):
-    """Trained on five subjects, exported; the sixth (girl1) is never seen."""
-    from poseclass.classifier import PoseClassifier
-
-    subjects = np.array(yoga.groups(SUBJECT))
-    rest, unseen = yoga.subset(subjects != HELD_OUT), yoga.subset(subjects == HELD_OUT)
-    unseen.meta["skipped"] = [row for row in yoga.meta["skipped"] if row[1].split("/")[-1].startswith(HELD_OUT + "_")]
-    train_data, val_data = rest.split(0.2, SUBJECT, seed=0)
-    clf = PoseClassifier.create(train_data, val_data, verbose=0)
-    out = clf.export(tmp_path_factory.mktemp("model") / "model")
-    return clf, out, unseen, val_data
+from poseclass.provision.registry import DEFAULT_VARIANT
+from poseclass.runtime.keypoints import MIRROR_PERMUTATION
+from poseclass.training.dataset import KeypointDataset
 
 
 def test_unseen_subject_accuracy_over_all_its_images(trained):
-    from poseclass.jobs import _score_exported
-    from poseclass.pipeline import Classifier
+    from poseclass.runtime.evaluate import score
+    from poseclass.runtime.pipeline import Classifier
 
     clf, out, unseen, _ = trained
-    metrics, _ = _score_exported(Classifier(out / "pose_classifier.tflite", clf.labels), unseen, clf.labels)
+    classifier = Classifier(out / "pose_classifier.tflite", clf.labels)
+    metrics, _ = score(classifier, unseen.features(), unseen.y, unseen.meta.get("skipped", []), clf.labels)
     n_files = len(list(YOGA_TRAIN.glob(f"*/{HELD_OUT}_*")))
     assert metrics["n_images"] == n_files, "every image of the subject counts, none dropped"
     assert metrics["accuracy"] >= 0.95, metrics
@@ -61,7 +39,7 @@ def test_export_files_and_contract(trained):
     assert manifest["training"]["best_epoch"] >= 1 and manifest["versions"]["numpy"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["validation"]["per_class"]) == set(CLASSES)
-    from poseclass import litert
+    from poseclass.runtime import litert
 
     interpreter = litert.interpreter(out / "pose_classifier.tflite", 1)
     assert list(interpreter.get_input_details()[0]["shape"]) == [1, 1, 17, 3]
@@ -69,7 +47,7 @@ def test_export_files_and_contract(trained):
 
 
 def test_tflite_matches_keras(trained, yoga):
-    from poseclass.pipeline import Classifier
+    from poseclass.runtime.pipeline import Classifier
 
     clf, out, _, _ = trained
     x = yoga.features()[::5]
@@ -150,7 +128,7 @@ def test_evaluate_counts_every_image(trained, tmp_path):
 
 
 def test_same_seed_same_model(yoga):
-    from poseclass.classifier import PoseClassifier
+    from poseclass.training.classifier import PoseClassifier
 
     small = yoga.subset(np.arange(len(yoga)) % 5 == 0)
     a = PoseClassifier.create(small, verbose=0, epochs=5, seed=3)
@@ -163,7 +141,7 @@ def test_tutorial_csv_is_accepted(yoga, tmp_path):
     """The public tutorial's CSV (upper-case names, pixel x/y, class_no) loads as the same poses."""
     import pandas as pd
 
-    from poseclass.keypoints import KEYPOINT_NAMES
+    from poseclass.runtime.keypoints import KEYPOINT_NAMES
 
     frame = yoga.frame.head(30)
     columns = {"file_name": frame["file"]}

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from poseclass import models
+from poseclass.provision import registry as models
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_not_a_movenet_file_is_rejected(tmp_path):
 
 def test_two_processes_provisioning_at_once(empty_home):
     """Both get the same verified model; the lock makes the second reuse the first's work."""
-    code = "from poseclass.models import ensure_model; print(ensure_model('lightning'))"
+    code = "from poseclass.provision.registry import ensure_model; print(ensure_model('lightning'))"
     env = {**os.environ, "POSECLASS_HOME": str(empty_home), "POSECLASS_OFFLINE": "1"}
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]

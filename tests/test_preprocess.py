@@ -15,7 +15,8 @@ from conftest import CLASSES, POSE_TEST, yoga_subset
 from PIL import Image
 from test_images import SAMPLE, corrupt_png, rotated_with_exif
 
-from poseclass.dataset import CSV_COLUMNS, KeypointDataset, preprocess
+from poseclass.runtime.preprocess import CSV_COLUMNS, preprocess
+from poseclass.training.dataset import KeypointDataset
 
 
 def add_bad_files(tree):

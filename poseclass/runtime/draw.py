@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from poseclass.keypoints import SKELETON, Pose
+from poseclass.runtime.keypoints import SKELETON, Pose
 
 # Keypoints under this score are drawn hollow and their bones dashed-thin: shown, not trusted.
 CONFIDENT = 0.3
@@ -12,7 +12,7 @@ LEFT, RIGHT, CENTRE = (255, 140, 0), (0, 170, 255), (255, 255, 255)
 
 
 def _colour(index: int) -> tuple[int, int, int]:
-    from poseclass.keypoints import KEYPOINT_NAMES
+    from poseclass.runtime.keypoints import KEYPOINT_NAMES
 
     name = KEYPOINT_NAMES[index]
     return LEFT if name.startswith("left") else RIGHT if name.startswith("right") else CENTRE

@@ -3,12 +3,15 @@
     MODEL_DIR/
       pose_classifier.tflite   the classifier for apps and for `poseclass predict`
       labels.txt               class names, one per line, in output order
+      movenet_<variant>.tflite the exact MoveNet the training keypoints came from (so the folder
+                               predicts anywhere: no cache, network, npm or TensorFlow needed)
       manifest.json            contract, MoveNet variant, normalisation, settings, metrics, versions
       pose_classifier.keras    the Keras model (to fine-tune or inspect)
       metrics.json             accuracy, per-class precision/recall/F1, confusion matrices
       *.png                    training curves, confusion matrix, misclassified gallery
 
-No TensorFlow here: :func:`read_manifest` is on the inference path.
+No TensorFlow here: this module is on the inference path. Writing the classifier itself
+happens on the training side (:mod:`poseclass.training.classifier`).
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from poseclass.files import atomic_write
+from poseclass.runtime.files import LABELS_NAME, atomic_write, read_labels, write_labels
 
 TFLITE_NAME = "pose_classifier.tflite"
 KERAS_NAME = "pose_classifier.keras"
-LABELS_NAME = "labels.txt"
 MANIFEST_NAME = "manifest.json"
 METRICS_NAME = "metrics.json"
-FORMAT_VERSION = 1
+# 2: the folder carries its MoveNet file (manifest "movenet": file, sha256). Version 1 folders
+# still load, with MoveNet from the cache.
+FORMAT_VERSION = 2
+
+
+class ModelDirError(ValueError):
+    """A model folder that cannot be used as it is; the message says what to do."""
 
 
 def contract(labels: list[str]) -> dict[str, object]:
@@ -69,11 +77,16 @@ def write_model_dir(
     training: dict[str, object],
     metrics: dict[str, object],
 ) -> Path:
-    """Write the TFLite model, labels.txt, manifest.json and metrics.json (each atomically)."""
+    """Write the TFLite model, labels.txt, its MoveNet, manifest.json and metrics.json (each atomically).
+
+    ``movenet`` holds the MoveNet settings (:data:`MOVENET_SETTINGS`) and, from
+    ``preprocess.json``, the file the keypoints came from (:data:`MOVENET_SOURCE`).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / TFLITE_NAME, tflite)
-    atomic_write(out / LABELS_NAME, "".join(f"{label}\n" for label in labels))
+    movenet = _bundle_movenet(out, movenet)
+    write_labels(out / LABELS_NAME, labels)
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": TFLITE_NAME,
@@ -96,19 +109,48 @@ def read_manifest(model_dir: str | Path) -> dict[str, object]:
     folder = Path(model_dir)
     path = folder / MANIFEST_NAME
     if not path.exists():
-        raise FileNotFoundError(
+        raise ModelDirError(
             f"{folder}: no {MANIFEST_NAME}; give the folder `poseclass train --out` wrote (it holds {TFLITE_NAME})."
         )
-    manifest = json.loads(path.read_text())
-    labels = (folder / LABELS_NAME).read_text().split("\n")
-    labels = [label for label in labels if label]
-    if labels != manifest["labels"]:
-        raise ValueError(f"{folder}: {LABELS_NAME} and {MANIFEST_NAME} disagree on the labels; re-export the model.")
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as error:
+        raise ModelDirError(f"{path}: not valid JSON ({error}); re-export the model with `poseclass train`.") from None
+    version = int(manifest.get("format_version", 1))
+    if version > FORMAT_VERSION:
+        raise ModelDirError(f"{folder}: written by a newer poseclass (model format {version}, this one reads up to "
+                            f"{FORMAT_VERSION}); upgrade poseclass: pip install -U poseclass")
+    labels_path = folder / LABELS_NAME
+    if not labels_path.exists() or read_labels(labels_path) != manifest["labels"]:
+        raise ModelDirError(f"{folder}: {LABELS_NAME} is missing or disagrees with {MANIFEST_NAME} on the labels; "
+                            "re-export the model.")
     return manifest
 
 
-# The MoveNet settings a model's training keypoints were made with, recorded in its manifest.
+# The MoveNet settings a model's training keypoints were made with, recorded in its manifest,
+# and the keys of preprocess.json that name the MoveNet file itself.
 MOVENET_SETTINGS = ("variant", "passes", "refine_below")
+MOVENET_SOURCE = ("movenet_file", "movenet_sha256")
+
+
+def _bundle_movenet(out: Path, movenet: dict[str, object]) -> dict[str, object]:
+    """Copy the MoveNet file the training keypoints came from into ``out``; return the manifest entry.
+
+    When that file is gone or changed (or unknown, as for the tutorial's CSV), the variant's
+    current model is bundled instead and ``same_as_training_keypoints`` says so.
+    """
+    from poseclass.provision.registry import DEFAULT_VARIANT, ensure_model, sha256
+
+    entry = {k: movenet[k] for k in MOVENET_SETTINGS if movenet.get(k) is not None}
+    entry.setdefault("variant", DEFAULT_VARIANT)
+    source, wanted = movenet.get("movenet_file"), movenet.get("movenet_sha256")
+    if not (source and Path(str(source)).exists() and sha256(Path(str(source))) == wanted):
+        source = ensure_model(str(entry["variant"]))
+    name = f"movenet_{entry['variant']}.tflite"
+    atomic_write(out / name, Path(str(source)).read_bytes())
+    digest = sha256(out / name)
+    entry.update(file=name, sha256=digest, same_as_training_keypoints=digest == wanted)
+    return entry
 
 
 def movenet_settings(manifest: dict[str, object]) -> dict[str, object]:
@@ -116,9 +158,31 @@ def movenet_settings(manifest: dict[str, object]) -> dict[str, object]:
 
     Prediction and evaluation must see keypoints made the same way as the training ones.
     """
+    from poseclass.provision.registry import DEFAULT_VARIANT
+
     settings = dict(manifest["movenet"])
-    return {"variant": str(settings.get("variant", "thunder")), "passes": settings.get("passes"),
+    return {"variant": str(settings.get("variant", DEFAULT_VARIANT)), "passes": settings.get("passes"),
             "refine_below": settings.get("refine_below")}
+
+
+def bundled_movenet(model_dir: str | Path, manifest: dict[str, object]) -> Path | None:
+    """The MoveNet file the folder carries, sha256-checked; None for folders written before it did.
+
+    A file that no longer matches its recorded hash is refused: its keypoints would differ
+    from the training ones without any other sign.
+    """
+    from poseclass.provision.registry import sha256
+
+    recorded = dict(manifest["movenet"])
+    if not recorded.get("file"):
+        return None
+    path = Path(model_dir) / str(recorded["file"])
+    if not path.exists():
+        raise ModelDirError(f"{path}: missing from the model folder; copy the whole folder, or re-export it.")
+    if sha256(path) != recorded.get("sha256"):
+        raise ModelDirError(f"{path}: changed since training (sha256 differs from {MANIFEST_NAME}); "
+                            "restore it or re-train.")
+    return path
 
 
 def update_metrics(model_dir: str | Path, metrics: dict[str, object]) -> None:

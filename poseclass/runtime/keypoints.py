@@ -91,3 +91,15 @@ class Pose:
             {"name": n, "x": round(float(x), 2), "y": round(float(y), 2), "score": round(float(s), 4)}
             for n, (x, y), s in zip(KEYPOINT_NAMES, self.xy, self.scores)
         ]
+
+
+def movenet_frame(kp: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """CSV keypoints ``[N, 17, (x, y, score)]`` (x, y divided by width, height) → ``[N, 1, 17, 3]`` (y, x, score).
+
+    The result is in the frame MoveNet itself reports after letterboxing (pixels divided by
+    the longer side), so x and y are scaled alike: the classifier's input contract.
+    """
+    width, height = np.asarray(width, np.float32)[:, None], np.asarray(height, np.float32)[:, None]
+    side = np.maximum(width, height)
+    out = np.stack([kp[:, :, 1] * height / side, kp[:, :, 0] * width / side, kp[:, :, 2]], axis=-1)
+    return out[:, None].astype(np.float32)

@@ -15,14 +15,14 @@ comparable to another lives inside the model, per sample:
   augmentation made exact: every training pose is seen with its mirror in the same step,
   and mirrored poses get identical answers. Turn it off for classes that differ only by side.
 
-TensorFlow is imported here only; the inference path (:mod:`poseclass.pipeline`) runs the
+TensorFlow is imported here only; the inference path (:mod:`poseclass.runtime.pipeline`) runs the
 exported TFLite file on LiteRT.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
-from poseclass import export  # noqa: E402
-from poseclass.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
-from poseclass.models import DEFAULT_VARIANT  # noqa: E402
+from poseclass.provision.registry import DEFAULT_VARIANT  # noqa: E402
+from poseclass.runtime import modeldir  # noqa: E402
+from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
 
 TORSO_MULTIPLIER = 2.5
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
@@ -256,12 +256,11 @@ class PoseClassifier:
     @classmethod
     def create(cls, train_data, validation_data=None, config: TrainConfig | None = None, verbose: int = 1, **overrides) -> PoseClassifier:
         """Train on a KeypointDataset; early stopping and best-weight restore use ``validation_data``."""
-        config = config or TrainConfig()
-        for key, value in overrides.items():
-            if not hasattr(config, key):
-                raise TypeError(f"unknown training setting {key!r}")
-            setattr(config, key, value)
-        movenet = {k: train_data.meta[k] for k in export.MOVENET_SETTINGS if k in train_data.meta}
+        unknown = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
+        if unknown:
+            raise TypeError(f"unknown training setting {unknown[0]!r}")
+        config = replace(config or TrainConfig(), **overrides)  # the caller's config is left as it was
+        movenet = {k: train_data.meta[k] for k in (*modeldir.MOVENET_SETTINGS, *modeldir.MOVENET_SOURCE) if k in train_data.meta}
         clf = cls(train_data.labels, config, movenet)
         validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
         clf.fit(train_data.features(), train_data.y, validation, verbose)
@@ -286,14 +285,14 @@ class PoseClassifier:
 
     def evaluate(self, data) -> dict[str, object]:
         """Accuracy, per-class precision/recall/F1 and confusion matrix on a KeypointDataset (Keras model)."""
-        from poseclass.metrics import summarize
+        from poseclass.runtime.metrics import summarize
 
         result = summarize(data.y, self.predict(data.features()), self.labels)
         result["model"] = "keras"
         return result
 
     def export(self, out_dir: str | Path, extra_metrics: dict[str, object] | None = None) -> Path:
-        """Write the model directory (see :mod:`poseclass.export`): TFLite, labels, manifest, Keras, metrics."""
+        """Write the model directory (see :mod:`poseclass.runtime.modeldir`): TFLite, labels, manifest, Keras, metrics."""
         if self.model is None:
             raise RuntimeError("the classifier is not trained yet: call create() or fit() first")
         self.metrics.update(extra_metrics or {})
@@ -306,18 +305,18 @@ class PoseClassifier:
                      "largest keypoint distance from the centre), per sample",
             "mirror_average": self.config.mirror,
         }
-        out = export.write_model_dir(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
+        out = modeldir.write_model_dir(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
                                      training, self.metrics)
-        self.model.save(out / export.KERAS_NAME)
+        self.model.save(out / modeldir.KERAS_NAME)
         return out
 
     @classmethod
     def load(cls, model_dir: str | Path) -> PoseClassifier:
         """Reload an exported directory's Keras model (to fine-tune or compare with the TFLite one)."""
-        manifest = export.read_manifest(model_dir)
+        manifest = modeldir.read_manifest(model_dir)
         training = dict(manifest["training"])
         known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}
         known["hidden"] = tuple(known.get("hidden", TrainConfig.hidden))
         clf = cls(list(manifest["labels"]), TrainConfig(**known), dict(manifest["movenet"]))
-        clf.model = keras.models.load_model(Path(model_dir) / export.KERAS_NAME)
+        clf.model = keras.models.load_model(Path(model_dir) / modeldir.KERAS_NAME)
         return clf

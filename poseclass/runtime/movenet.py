@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from poseclass import litert
-from poseclass.images import load_rgb, to_rgb
-from poseclass.keypoints import INDEX, Pose
-from poseclass.models import DEFAULT_VARIANT, Reporter, _stderr, ensure_model
+from poseclass.provision.registry import DEFAULT_VARIANT, Reporter, _stderr, ensure_model
+from poseclass.runtime import litert
+from poseclass.runtime.images import load_rgb, to_rgb
+from poseclass.runtime.keypoints import INDEX, Pose
 
 MIN_CROP_KEYPOINT_SCORE = 0.2
 TORSO = (INDEX["left_shoulder"], INDEX["right_shoulder"], INDEX["left_hip"], INDEX["right_hip"])

@@ -1,4 +1,4 @@
-"""Stage 1: an image tree in, keypoint CSVs out (and the pandas-backed KeypointDataset).
+"""Stage 1: an image tree in, keypoint CSVs out; and those CSVs read back without pandas.
 
 Layouts: ``DATA_DIR/<class>/<images>`` (one split, written as ``all.csv``) or
 ``DATA_DIR/{train,test}/<class>/<images>`` (``train.csv``, ``test.csv``).
@@ -12,7 +12,7 @@ CSV schema (one row per image that decodes and shows a person, low scores kept):
 image width and height; scores are MoveNet's, in [0, 1]. Rows are sorted by ``file``.
 ``labels.txt`` lists class names in index order (alphabetical); ``skipped.csv`` lists every
 file that was not used (``split, file, status, reason``; status ``unreadable`` or ``no_pose``);
-``preprocess.json`` records the data folder and MoveNet settings.
+``preprocess.json`` records the data folder and the MoveNet settings and file (sha256).
 
 Every result is appended to a journal as soon as it exists (``.work/`` inside OUT_DIR), so a
 killed run loses nothing and a re-run only processes what is new or changed; the CSVs are
@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.files import atomic_write
-from poseclass.images import ImageError
-from poseclass.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
-from poseclass.models import DEFAULT_VARIANT
+from poseclass.provision.registry import DEFAULT_VARIANT, sha256
+from poseclass.runtime.files import LABELS_NAME, atomic_write, write_labels
+from poseclass.runtime.images import ImageError
+from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
 
 SPLITS = ("train", "test")
 FLAT_SPLIT = "all"
@@ -119,15 +118,15 @@ _detector = None
 def _init_worker(variant: str, model_path: str, num_threads: int, passes: int, refine_below: float) -> None:
     """Give this worker process its own MoveNet interpreter (interpreters are not thread-safe)."""
     global _detector
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.movenet import MoveNet
 
     _detector = MoveNet(variant, model_path, num_threads=num_threads, passes=passes, refine_below=refine_below)
 
 
 def _detect_record(item: tuple[str, str, int, int]) -> dict[str, object]:
     """Journal record of one file: keypoints normalised by image size, or why it was skipped."""
-    from poseclass.images import load_rgb
-    from poseclass.movenet import MoveNet
+    from poseclass.runtime.images import load_rgb
+    from poseclass.runtime.movenet import MoveNet
 
     path, rel, size, mtime = item
     record: dict[str, object] = {"rel": rel, "size": size, "mtime": mtime}
@@ -215,16 +214,19 @@ def preprocess(
 
     Resumable: results already in OUT_DIR's journal for an unchanged file are reused.
     """
-    from poseclass import movenet
-    from poseclass.models import ensure_model
+    from poseclass.provision.registry import ensure_model
+    from poseclass.runtime import movenet
 
     tree = scan(data_dir)
     out = Path(out_dir)
     (out / ".work").mkdir(parents=True, exist_ok=True)
-    passes = passes or movenet.DEFAULT_PASSES
-    refine_below = refine_below or movenet.DEFAULT_REFINE_BELOW
+    passes = movenet.DEFAULT_PASSES if passes is None else passes
+    refine_below = movenet.DEFAULT_REFINE_BELOW if refine_below is None else refine_below
     model_path = str(ensure_model(variant, movenet_path))
-    signature = f"{variant}-p{passes}-r{refine_below:g}"
+    model_sha = sha256(Path(model_path))
+    # The model file's hash is part of the key: another file under the same variant name
+    # (a rebuilt or user-given model) must not reuse keypoints it did not make.
+    signature = f"{variant}-{model_sha[:12]}-p{passes}-r{refine_below:g}"
     workers = max(1, workers or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
     init_args = (variant, model_path, threads, passes, refine_below)
@@ -254,9 +256,10 @@ def preprocess(
         skipped += sorted(
             (split, rel, str(r["status"]), str(r["skip"])) for rel, r in records.items() if "skip" in r and rel in wanted
         )
-    atomic_write(out / "labels.txt", "".join(f"{label}\n" for label in tree.labels))
+    write_labels(out / LABELS_NAME, tree.labels)
     atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
-    meta = {"data_dir": str(tree.root.resolve()), "variant": variant, "passes": passes, "refine_below": refine_below}
+    meta = {"data_dir": str(tree.root.resolve()), "variant": variant, "passes": passes, "refine_below": refine_below,
+            "movenet_file": model_path, "movenet_sha256": model_sha}
     atomic_write(out / META_NAME, json.dumps(meta, indent=2))
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
 
@@ -289,165 +292,37 @@ def _run(
                 pool.join()
 
 
-# --- reading CSVs back: the KeypointDataset ------------------------------------------------
-
-TUTORIAL_NAME = re.compile(r"^[A-Z_]+_(x|y|score)$")
-
-
-@dataclass
-class KeypointDataset:
-    """Keypoints with labels, backed by a pandas DataFrame in poseclass's CSV schema.
-
-    ``features()`` gives the classifier's input, ``[N, 1, 17, 3]`` (y, x, score) in a frame
-    scaled the same in x and y (normalised pixels times width or height, divided by the
-    longer side): the frame MoveNet itself reports after letterboxing. ``meta`` holds the
-    MoveNet settings and image folder from ``preprocess.json`` when there is one.
-    """
-
-    frame: object  # pandas.DataFrame
-    labels: list[str]
-    meta: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def from_csv(cls, path: str | Path, labels: list[str] | None = None) -> KeypointDataset:
-        """Read a poseclass CSV, or the public tutorial's (``NOSE_x, ..., class_no, class_name``)."""
-        import pandas as pd
-
-        path = Path(path)
-        frame = pd.read_csv(path)
-        meta: dict[str, object] = {}
-        if "file" not in frame.columns and any(TUTORIAL_NAME.match(c) for c in frame.columns):
-            frame = _from_tutorial(frame)
-            meta = {"variant": "thunder", "source": "tutorial CSV"}
-        missing = [c for c in CSV_COLUMNS if c not in frame.columns]
-        if missing:
-            raise DatasetError(f"{path}: not a keypoint CSV (missing columns {missing[:4]}...); make one with `poseclass preprocess`.")
-        if (path.parent / META_NAME).exists():
-            meta = json.loads((path.parent / META_NAME).read_text())
-        labels_file = path.with_name("labels.txt")
-        if labels is None and labels_file.exists():
-            labels = labels_file.read_text().split()
-        if labels is None:
-            labels = list(frame.sort_values("class_index").drop_duplicates("class_index")["class_name"])
-        unknown = sorted(set(frame["class_name"]) - set(labels))
-        if unknown:
-            raise DatasetError(f"{path}: classes {unknown} are not in labels.txt ({labels}); re-run preprocess.")
-        frame["class_index"] = [labels.index(c) for c in frame["class_name"]]
-        return cls(frame.reset_index(drop=True), labels, meta)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def features(self) -> np.ndarray:
-        """Classifier input ``[N, 1, 17, 3]`` float32: (y, x, score) in a uniformly scaled frame."""
-        kp = self.frame[KEYPOINT_COLUMNS].to_numpy(np.float32).reshape(-1, NUM_KEYPOINTS, 3)
-        width = self.frame["width"].to_numpy(np.float32)[:, None]
-        height = self.frame["height"].to_numpy(np.float32)[:, None]
-        side = np.maximum(width, height)
-        out = np.stack([kp[:, :, 1] * height / side, kp[:, :, 0] * width / side, kp[:, :, 2]], axis=-1)
-        return out[:, None].astype(np.float32)
-
-    @property
-    def y(self) -> np.ndarray:
-        """Class indices, in ``labels`` order."""
-        return self.frame["class_index"].to_numpy(np.int64)
-
-    @property
-    def files(self) -> list[str]:
-        return [str(f) for f in self.frame["file"]]
-
-    def subset(self, mask: np.ndarray) -> KeypointDataset:
-        """Rows where ``mask`` is true; same labels and meta."""
-        return KeypointDataset(self.frame[np.asarray(mask)].reset_index(drop=True), self.labels, self.meta)
-
-    def split(self, fraction: float = 0.2, group_pattern: str | None = None, seed: int = 0) -> tuple[KeypointDataset, KeypointDataset]:
-        """(train, validation). Stratified by class, or by groups of file names (``group_pattern``).
-
-        A group is the regex's first group (or whole match) on the file name, e.g. ``^[a-z]+\\d*``
-        for the subject in ``girl1_tree086.jpg``: all frames of a subject land on one side, so
-        near-duplicates cannot leak into validation.
-        """
-        from sklearn.model_selection import StratifiedGroupKFold, train_test_split
-
-        index = np.arange(len(self))
-        if group_pattern:
-            groups = self.groups(group_pattern)
-            if len(set(groups)) < 2:
-                raise DatasetError(f"--group-pattern {group_pattern!r} finds only {len(set(groups))} group; it needs at least 2.")
-            # Whole groups, chosen so that every class is represented as evenly as the groups allow.
-            folds = max(2, min(len(set(groups)), round(1 / fraction)))
-            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-            train_idx, val_idx = next(splitter.split(index, self.y, groups))
-        else:
-            train_idx, val_idx = train_test_split(index, test_size=fraction, random_state=seed, stratify=self.y)
-        return self.subset(np.isin(index, train_idx)), self.subset(np.isin(index, val_idx))
-
-    def groups(self, pattern: str) -> list[str]:
-        """The group of each row: ``pattern``'s first group (or match) on the file's base name."""
-        regex = re.compile(pattern)
-        out = []
-        for file in self.files:
-            match = regex.search(Path(file).name)
-            if not match:
-                raise DatasetError(f"--group-pattern {pattern!r} does not match {file!r}")
-            out.append(match.group(1) if regex.groups else match.group(0))
-        return out
-
-
-def _from_tutorial(frame: object) -> object:
-    """The public tutorial's CSV (pixel coordinates, no image size) in poseclass's schema.
-
-    Pixels are already scaled the same in x and y, so width = height = 1 keeps them as they
-    are: the classifier normalises each pose's position and size itself.
-    """
-    import pandas as pd
-
-    names = frame["file_name"] if "file_name" in frame.columns else pd.Series(range(len(frame)))
-    columns = {"file": names.astype(str), "class_name": frame["class_name"].astype(str),
-               "class_index": frame["class_no"].astype(int), "width": 1, "height": 1}
-    for name in KEYPOINT_NAMES:
-        for part in ("x", "y", "score"):
-            columns[f"{name}_{part}"] = frame[f"{name.upper()}_{part}"].astype(float)
-    return pd.DataFrame(columns)
-
-
 def cache_dir_for(data_dir: Path) -> Path:
     """Where ``train``/``evaluate`` keep the keypoints of an image tree between runs."""
     import hashlib
 
-    from poseclass.models import home
+    from poseclass.provision.registry import home
 
     root = data_dir.resolve()
     digest = hashlib.sha1(str(root).encode()).hexdigest()[:10]
     return home() / "keypoints" / f"{root.name}-{digest}"
 
 
-def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: object) -> dict[str, KeypointDataset]:
-    """Keypoint datasets per split from a CSV file, a folder of CSVs, or an image tree.
+@dataclass
+class KeypointRows:
+    """A keypoint CSV as plain arrays: what scoring a model needs, without pandas."""
 
-    An image tree is preprocessed into :func:`cache_dir_for` (resumable, so a second run
-    reuses every keypoint). Splits: ``train`` (or ``all`` / the only CSV) and ``test``.
-    """
-    path = Path(data_dir)
-    if path.is_file() and path.suffix.lower() == ".csv":
-        return {"train": KeypointDataset.from_csv(path)}
-    if not path.is_dir():
-        raise DatasetError(f"{path}: no such folder or CSV file.")
-    csvs = sorted(p for p in path.glob("*.csv") if p.name != "skipped.csv")
-    if csvs:
-        test = [p for p in csvs if "test" in p.stem.lower()]
-        train = [p for p in csvs if p not in test]
-        if len(train) != 1 or len(test) > 1:
-            raise DatasetError(f"{path}: cannot tell the train CSV from {[p.name for p in csvs]}; name them train.csv and test.csv.")
-        out = {"train": KeypointDataset.from_csv(train[0])}
-        if test:
-            out["test"] = KeypointDataset.from_csv(test[0], out["train"].labels)
-        return out
-    result = preprocess(path, cache_dir_for(path), progress=progress, **preprocess_args)
-    train_split = "train" if "train" in result.csv else FLAT_SPLIT
-    out = {}
-    for name, split in (("train", train_split), ("test", "test")):
-        if split in result.csv:
-            out[name] = KeypointDataset.from_csv(result.csv[split], result.labels)
-            out[name].meta["skipped"] = [row for row in result.skipped if row[0] == split]
-    return out
+    files: list[str]
+    y: np.ndarray
+    features: np.ndarray  # [N, 1, 17, 3] (y, x, score), the classifier's input
+
+
+def read_csv(path: Path, labels: list[str]) -> KeypointRows:
+    """Rows of a poseclass keypoint CSV, class indices in ``labels`` order."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    unknown = sorted({r["class_name"] for r in rows} - set(labels))
+    if unknown:
+        raise DatasetError(f"{path}: classes {unknown} are not among the labels {labels}.")
+    kp = np.asarray([[float(r[c]) for c in KEYPOINT_COLUMNS] for r in rows], np.float32).reshape(-1, NUM_KEYPOINTS, 3)
+    width = np.asarray([float(r["width"]) for r in rows], np.float32)
+    height = np.asarray([float(r["height"]) for r in rows], np.float32)
+    y = np.asarray([labels.index(r["class_name"]) for r in rows], np.int64)
+    return KeypointRows([r["file"] for r in rows], y, movenet_frame(kp, width, height))

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt  # headless machines fall back to the Agg backend by themselves
 import numpy as np
 
-from poseclass.draw import draw_pose
-from poseclass.images import IMAGE_SUFFIXES, ImageError, load_rgb
-from poseclass.keypoints import Pose
+from poseclass.runtime.draw import draw_pose
+from poseclass.runtime.images import IMAGE_SUFFIXES, ImageError, load_rgb
+from poseclass.runtime.keypoints import Pose
 
 
 def _save(fig, path: str | Path | None) -> object:
@@ -107,7 +107,7 @@ def misclassified(data: object, probs: np.ndarray, root: str | Path | None = Non
 
 def pose_from_row(row: object) -> Pose:
     """The Pose of one keypoint-CSV row (normalised x, y back to pixels)."""
-    from poseclass.dataset import KEYPOINT_COLUMNS
+    from poseclass.runtime.preprocess import KEYPOINT_COLUMNS
 
     kp = np.asarray([row[c] for c in KEYPOINT_COLUMNS], np.float32).reshape(17, 3)
     width, height = int(row["width"]), int(row["height"])

@@ -10,7 +10,8 @@ indices, squared distances), while the body costs almost nothing in accuracy.
 
 Calibration needs pictures of people, which a user's machine may not have when the model
 is provisioned, so the activation ranges are measured once here (``calibrate``, run by
-``benchmarks/calibrate.py`` on the yoga images) and shipped with the package as
+``scripts/calibrate_thunder_int8.py`` on the yoga images, see
+:mod:`poseclass.provision.calibrate`) and shipped with the package as
 ``movenet_thunder_int8_ranges.json``. Provisioning re-applies them to the freshly converted
 float model and quantizes: the same ranges, the same int8 model on every machine.
 
@@ -24,15 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
-from collections.abc import Iterable, Iterator
 from importlib import resources
-from pathlib import Path
 from typing import Any
-
-import numpy as np
-from PIL import Image
 
 RANGES_FILE = "movenet_thunder_int8_ranges.json"
 # Op outputs computed in int8: the MobileNetV2 body and the FPN lateral 1x1 convs.
@@ -50,63 +45,19 @@ def recipe() -> str:
     Recorded beside the cached model, so a poseclass with new ranges rebuilds it instead of
     reusing one quantized the old way.
     """
-    text = resources.files("poseclass").joinpath(RANGES_FILE).read_text() + INT8_OUTPUTS.pattern + ",".join(FLOAT_OPS)
+    text = resources.files("poseclass.provision").joinpath(RANGES_FILE).read_text() + INT8_OUTPUTS.pattern + ",".join(FLOAT_OPS)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _model_object(model: bytes) -> Any:
+def model_object(model: bytes) -> Any:
     from tensorflow.lite.tools import flatbuffer_utils
 
     return flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
 
 
-def calibration_samples(images: Iterable[str | Path], detector: Any, seed: int = 0) -> Iterator[np.ndarray]:
-    """Model inputs as preprocessing produces them: three per image, so every kind of pass is covered.
-
-    The letterboxed whole image (first pass), the body crop a second pass would see, and the
-    person shrunk to 60-250 px somewhere on a plain background of 500-1000 px (a far-away
-    subject: without these, the int8 model loses small people). ``detector`` is a float
-    :class:`~poseclass.movenet.MoveNet` that finds the body crops.
-    """
-    from poseclass.images import load_rgb
-    from poseclass.movenet import body_crop, full_frame
-
-    rng = random.Random(seed)
-    for path in images:
-        image = load_rgb(path)
-        pose = detector.detect(image, passes=1)
-        side, person = rng.randint(500, 1000), rng.randint(60, 250)
-        canvas = Image.new("RGB", (side, side), tuple(rng.randint(0, 255) for _ in range(3)))
-        corner = (rng.randint(0, side - person), rng.randint(0, side - person))
-        canvas.paste(image.resize((person, person), Image.Resampling.LANCZOS), corner)
-        for picture, crop in (
-            (image, full_frame(*image.size)),
-            (image, body_crop(pose.xy, pose.scores, *image.size)),
-            (canvas, full_frame(side, side)),
-        ):
-            yield detector.model_input(picture, crop)[None]
-
-
-def calibrate(float_model: bytes, samples: Iterable[np.ndarray]) -> dict[str, list[float]]:
-    """Activation ranges ``{tensor name: [min, max]}`` of ``float_model`` over ``samples``.
-
-    Each sample is one model input, int32 ``[1, N, N, 3]``.
-    """
-    from tensorflow.lite.python.optimize.calibrator import Calibrator
-
-    samples = list(samples)
-    calibrated = Calibrator(float_model).calibrate(lambda: ([s] for s in samples))
-    ranges = {}
-    for tensor in _model_object(calibrated).subgraphs[0].tensors:
-        quant = tensor.quantization
-        if quant is not None and quant.min is not None and len(quant.min):
-            ranges[tensor.name.decode()] = [float(quant.min[0]), float(quant.max[0])]
-    return ranges
-
-
 def shipped_ranges() -> dict[str, list[float]]:
     """The calibration ranges that ship with poseclass."""
-    return json.loads(resources.files("poseclass").joinpath(RANGES_FILE).read_text())
+    return json.loads(resources.files("poseclass.provision").joinpath(RANGES_FILE).read_text())
 
 
 def _with_ranges(float_model: bytes, ranges: dict[str, list[float]]) -> tuple[bytes, list[str]]:
@@ -114,7 +65,7 @@ def _with_ranges(float_model: bytes, ranges: dict[str, list[float]]) -> tuple[by
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
-    model = _model_object(float_model)
+    model = model_object(float_model)
     graph = model.subgraphs[0]
     names = {tensor.name.decode() for tensor in graph.tensors}
     missing = sorted(set(ranges) - names)

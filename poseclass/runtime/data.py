@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from poseclass.dataset import DatasetError, scan
+from poseclass.runtime.preprocess import DatasetError, scan
 
 DOWNLOAD_TIMEOUT_S = 15.0
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from poseclass import litert
-from poseclass.export import TFLITE_NAME, movenet_settings, read_manifest
-from poseclass.images import ImageError, load_rgb
-from poseclass.keypoints import Pose
-from poseclass.movenet import MoveNet
+from poseclass.runtime import litert
+from poseclass.runtime.images import ImageError, load_rgb
+from poseclass.runtime.keypoints import Pose
+from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
+from poseclass.runtime.movenet import MoveNet
 
 
 class Classifier:
@@ -85,11 +85,15 @@ class PosePipeline:
 
     @classmethod
     def load(cls, model_dir: str | Path, movenet_path: str | Path | None = None, passes: int | None = None) -> PosePipeline:
-        """Open an exported model directory (from ``poseclass train`` or ``PoseClassifier.export``)."""
+        """Open an exported model directory (from ``poseclass train`` or ``PoseClassifier.export``).
+
+        MoveNet is the file the folder carries, so a copied folder predicts with no cache,
+        network or TensorFlow; folders written before poseclass bundled it use the cache.
+        """
         manifest = read_manifest(model_dir)
         settings = movenet_settings(manifest)
         settings["passes"] = passes or settings["passes"]
-        movenet = MoveNet(model_path=movenet_path, **settings)
+        movenet = MoveNet(model_path=movenet_path or bundled_movenet(model_dir, manifest), **settings)
         classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
         return cls(movenet, classifier, manifest)
 

@@ -1,0 +1,63 @@
+"""Scoring an exported model over every image of a labelled tree, exactly as an app would run it.
+
+LiteRT only: ``poseclass evaluate`` works with the runtime install. Images that could not be
+read or show nobody count as wrong answers (and are listed), so the accuracy is over all of
+them. The confusion-matrix picture needs matplotlib (the ``train`` extra) and is skipped,
+with a note, without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from poseclass.extras import available
+from poseclass.runtime.metrics import summarize
+from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
+from poseclass.runtime.pipeline import Classifier
+from poseclass.runtime.preprocess import DatasetError, cache_dir_for, preprocess, read_csv
+
+
+def class_of(rel: str) -> str:
+    """Class folder of a tree-relative path (``[split/]class/file``)."""
+    return Path(rel).parts[-2]
+
+
+def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: list[tuple[str, str, str, str]],
+          labels: list[str]) -> tuple[dict[str, object], np.ndarray]:
+    """Metrics of the TFLite model over ``features`` plus the ``skipped`` files, which count as wrong."""
+    probs = classifier.predict_proba(features)
+    y_true = np.concatenate([y, [labels.index(class_of(row[1])) for row in skipped]]).astype(np.int64)
+    y_pred = np.concatenate([probs.argmax(axis=1), -np.ones(len(skipped))]).astype(np.int64)
+    result = summarize(y_true, y_pred, labels)
+    result.update(model="tflite", n_no_pose=sum(r[2] == "no_pose" for r in skipped),
+                  n_unreadable=sum(r[2] == "unreadable" for r in skipped),
+                  failed=[{"file": r[1], "status": r[2], "reason": r[3]} for r in skipped])
+    return result, probs
+
+
+def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None = None, movenet_path: str | None = None,
+             progress: bool = True, picture: str | Path | None = None) -> dict[str, object]:
+    """Accuracy of an exported model over ALL images of a labelled tree (no-pose and unreadable count as wrong)."""
+    manifest = read_manifest(model_dir)
+    labels = list(manifest["labels"])
+    movenet_path = movenet_path or bundled_movenet(model_dir, manifest)
+    result = preprocess(data_dir, cache_dir_for(Path(data_dir)), **movenet_settings(manifest),
+                        workers=workers, movenet_path=movenet_path, progress=progress)
+    unknown = sorted(set(result.labels) - set(labels))
+    if unknown:
+        raise DatasetError(f"{data_dir}: classes {unknown} are not among the model's labels {labels}.")
+    rows = [read_csv(path, labels) for path in result.csv.values()]
+    features = np.concatenate([r.features for r in rows])
+    y = np.concatenate([r.y for r in rows])
+    metrics, _ = score(Classifier(Path(model_dir) / TFLITE_NAME, labels), features, y, result.skipped, labels)
+    metrics["picture"] = None
+    if picture and available("matplotlib"):
+        from poseclass.training.report import plot_confusion
+
+        plot_confusion(metrics["confusion_matrix"], labels,
+                       f"{Path(data_dir).name}: accuracy {metrics['accuracy']:.3f} over {metrics['n_images']} images",
+                       picture)
+        metrics["picture"] = str(picture)
+    return metrics
