@@ -7,7 +7,9 @@ numpy and Pillow, never for TensorFlow, pandas or matplotlib.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +29,44 @@ MoveNet models are provisioned on first use (see `poseclass models --help`).
 
 class UserError(Exception):
     """An error the user can fix: printed as one line, exit status 2, no traceback."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (0 is refused, never taken as "not given")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), not {value:g}")
+    return value
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not (args.json or args.quiet)
+
+
+def _writable_picture(path: str) -> str:
+    """``path`` if a picture can be written there (checked before any work); else a one-line error."""
+    target = Path(path)
+    try:
+        with open(target, "ab"):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write the picture {path} ({error.strerror}); "
+                        "pass --picture OUT.png somewhere writable") from None
+    return path
 
 
 def _emit_json(value: object) -> None:
@@ -72,11 +112,18 @@ def cmd_models(args: argparse.Namespace) -> int:
 # --- detect ------------------------------------------------------------------------------
 
 
-def _overlay_path(base: str, image: str, many: bool) -> Path:
+def _overlay_paths(base: str, images: list[str]) -> list[Path]:
+    """One overlay file per image: ``base`` itself for one image, else ``base-<image stem>``, numbered on repeats."""
     base_path = Path(base)
-    if not many:
-        return base_path
-    return base_path.with_name(f"{base_path.stem}-{Path(image).stem}{base_path.suffix or '.png'}")
+    if len(images) == 1:
+        return [base_path]
+    paths, seen = [], {}
+    for image in images:
+        stem = Path(image).stem
+        seen[stem] = seen.get(stem, 0) + 1
+        suffix = f"-{seen[stem]}" if seen[stem] > 1 else ""
+        paths.append(base_path.with_name(f"{base_path.stem}-{stem}{suffix}{base_path.suffix or '.png'}"))
+    return paths
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -85,7 +132,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     net = MoveNet(args.variant, args.movenet, passes=args.passes)
     results, failed = [], False
-    for name in args.images:
+    overlays = _overlay_paths(args.overlay, args.images) if args.overlay else []
+    for i, name in enumerate(args.images):
         try:
             image = load_rgb(name)
         except ImageError as error:
@@ -95,14 +143,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
             continue
         pose = net.detect(image)
         person = MoveNet.has_person(pose)
+        failed = failed or not person
         results.append({"image": name, "width": pose.width, "height": pose.height,
                         "person": person, "keypoints": pose.to_dicts()})
         if args.overlay:
             from poseclass.runtime.draw import draw_pose
 
-            target = _overlay_path(args.overlay, name, len(args.images) > 1)
-            draw_pose(image, pose).save(target)
-            results[-1]["overlay"] = str(target)
+            draw_pose(image, pose).save(overlays[i])
+            results[-1]["overlay"] = str(overlays[i])
         if not args.json:
             print(f"{name} ({pose.width}x{pose.height})" + ("" if person else "  [no person found]"))
             for kp in pose.to_dicts():
@@ -122,7 +170,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
     result = preprocess(
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
-        passes=args.passes, progress=not args.json,
+        passes=args.passes, progress=_progress(args),
     )
     summary = {
         "out_dir": str(result.out_dir), "labels": result.labels,
@@ -138,8 +186,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     print(f"computed {result.n_computed}, reused {result.n_reused} from an earlier run")
     if result.skipped:
         print(f"skipped {len(result.skipped)} files (see {result.out_dir / 'skipped.csv'}):")
-        for split, _, _, reason in result.skipped[:10]:
-            print(f"  [{split}] {reason}")
+        for row in result.skipped[:10]:
+            print(f"  [{row.split}] {row.reason}")
     return 0
 
 
@@ -159,18 +207,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     from poseclass.training import train
 
     settings = {"mirror": not args.no_mirror}
-    if args.epochs:
+    if args.epochs is not None:
         settings["epochs"] = args.epochs
     result = train.train(
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
         group_pattern=args.group_pattern, validation_fraction=args.validation, seed=args.seed,
-        progress=not args.json, verbose=0 if args.json else 2, **settings,
+        progress=_progress(args), verbose=2 if args.verbose else int(_progress(args)), force=args.force, **settings,
     )
     if args.json:
         _emit_json({"model_dir": str(result.model_dir), "metrics": result.metrics, "pictures": [str(p) for p in result.pictures]})
         return 0
     m = result.metrics
+    print(f"restored the weights of epoch {m['best_epoch']} of {m['epochs_run']} (lowest validation loss)")
     print(f"\ntrained on {m['split']['train']} poses, validated on {m['split']['validation']} ({m['split']['validation_by']})")
+    if m["skipped"]:
+        print(f"skipped {m['skipped']} training images with no usable keypoints (see {m['skipped_csv']})")
     _print_metrics("validation (Keras model)", m["validation"])
     if "test" in m:
         _print_metrics("test (exported TFLite model, every test image)", m["test"])
@@ -204,12 +255,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     picture = args.picture or str(Path(args.model) / f"evaluate_{Path(args.data_dir).resolve().name}.png")
     metrics = evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
-                            progress=not args.json, picture=picture)
+                       progress=_progress(args), picture=_writable_picture(picture))
     if args.json:
         _emit_json(metrics)
         return 0
     _print_metrics(f"{args.data_dir} (exported TFLite model)", metrics)
-    print(f"  counted as wrong: {metrics['n_no_pose']} no pose, {metrics['n_unreadable']} unreadable")
+    print(f"  counted as wrong: {metrics['n_no_pose']} no pose, {metrics['n_unreadable']} unreadable"
+          + (f"; not images, ignored: {metrics['n_not_image']}" if metrics["n_not_image"] else ""))
     for row in metrics["failed"][:10]:
         print(f"    {row['reason']}")
     if metrics["picture"]:
@@ -225,7 +277,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from poseclass.runtime import data
 
-    counts = data.fetch(args.name, args.dest, args.source)
+    counts = data.fetch(args.name, args.dest, args.source, progress=_progress(args))
     if args.json:
         _emit_json({"dest": str(args.dest), "images": counts})
         return 0
@@ -247,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    talk = common.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="no progress bars or notes: results and errors only")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also show library logs (TensorFlow, LiteRT) and Keras' per-epoch lines")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout (no progress bars)")
+    sub.add_parser = functools.partial(sub.add_parser, parents=[common])
 
     p = sub.add_parser("models", help="list or fetch the MoveNet models",
                        description="List the cached MoveNet models, or fetch them now. Sources, in order: "
@@ -255,16 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")
     p.add_argument("--model", dest="variant", choices=[*VARIANTS, "all"], default="all")
     p.add_argument("--movenet", metavar="PATH.tflite", help="check this file instead (with fetch)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("detect", help="print the 17 keypoints of the person in each image",
-                       description="Run MoveNet on images: 17 COCO keypoints in image pixels, with scores.")
+                       description="Run MoveNet on images: 17 COCO keypoints in image pixels, with scores. "
+                       "Exit status 1 when any image could not be read or shows nobody (as predict). "
+                       "--json: one object per image: image, width, height, person, keypoints.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     _add_model_args(p)
-    p.add_argument("--passes", type=int, default=None, help="at most this many MoveNet passes per image (crop refinement)")
+    p.add_argument("--passes", type=positive_int, default=None, help="at most this many MoveNet passes per image (crop refinement)")
     p.add_argument("--overlay", metavar="OUT.png", help="draw the skeleton on the image and save it here")
-    p.add_argument("--json", action="store_true", help="one object per image: image, width, height, keypoints")
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("preprocess", help="images -> keypoint CSVs (stage 1)",
@@ -274,9 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--out", required=True, metavar="OUT_DIR")
     _add_model_args(p)
-    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: all cores)")
-    p.add_argument("--passes", type=int, default=None, help="at most this many MoveNet passes per image")
-    p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
+    p.add_argument("--passes", type=positive_int, default=None, help="at most this many MoveNet passes per image")
     p.set_defaults(func=cmd_preprocess)
 
     p = sub.add_parser("train", help="images or keypoint CSVs -> exported classifier (stage 2)",
@@ -291,23 +349,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("--group-pattern", metavar="REGEX",
                    help="validate on whole groups of files (the regex's match on the file name, e.g. the subject)")
-    p.add_argument("--validation", type=float, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument("--validation", type=fraction, default=0.2, help="fraction held out for validation (default 0.2)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
-    p.add_argument("--epochs", type=int, help="at most this many epochs (early stopping restores the best)")
+    p.add_argument("--epochs", type=positive_int, help="at most this many epochs (early stopping restores the best)")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
-    p.add_argument("--workers", type=int, default=None, help="preprocess processes (default: all cores)")
-    p.add_argument("--json", action="store_true", help="print metrics as JSON, no progress")
+    p.add_argument("--workers", type=positive_int, default=None, help="preprocess processes (default: all cores)")
+    p.add_argument("--force", action="store_true",
+                   help="replace MODEL_DIR even if it is not a poseclass model folder (a model folder is always replaced whole)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="classify the person in each image",
                        description="MoveNet then the classifier, both on LiteRT (no TensorFlow: starts fast). "
-                       "Exit status 1 when any image had no pose or could not be read.")
+                       "Exit status 1 when any image had no pose or could not be read. --json: a list of "
+                       "{image, status: ok|no_pose|error, predictions: [{label, probability}], keypoints, error}.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="a folder written by `poseclass train`")
     p.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
-    p.add_argument("--top-k", type=int, default=3, help="how many classes to show (default 3)")
-    p.add_argument("--json", action="store_true",
-                   help="a list: {image, status: ok|no_pose|error, predictions: [{label, probability}], keypoints, error}")
+    p.add_argument("--top-k", type=positive_int, default=3, help="how many classes to show (default 3)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="accuracy of a model over every image of a labelled tree",
@@ -316,9 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--model", required=True, metavar="MODEL_DIR")
     p.add_argument("--movenet", metavar="PATH.tflite")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--picture", metavar="OUT.png", help="confusion matrix picture (default: in MODEL_DIR)")
-    p.add_argument("--json", action="store_true", help="accuracy, n_images, n_correct, n_no_pose, n_unreadable, per_class, ...")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("data", help="fetch an example dataset",
@@ -328,28 +385,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=["yoga_poses"])
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--from", dest="source", metavar="PATH", help="local copy: the unpacked folder or yoga_poses.zip")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_data)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from poseclass.runtime import quiet
+
+    if args.verbose:
+        os.environ[quiet.VERBOSE_ENV] = "1"
+    if args.quiet or args.json:
+        os.environ[quiet.QUIET_ENV] = "1"
     from poseclass.extras import MissingExtra
     from poseclass.provision.registry import ModelError
     from poseclass.runtime.images import ImageError
     from poseclass.runtime.modeldir import ModelDirError
-    from poseclass.runtime.preprocess import DatasetError
+    from poseclass.runtime.preprocess import DatasetError, WorkerError
 
     try:
         return args.func(args)
-    except (UserError, DatasetError, ModelError, ModelDirError, ImageError, MissingExtra, FileNotFoundError) as error:
+    except (UserError, DatasetError, ModelError, ModelDirError, ImageError, MissingExtra, WorkerError,
+            FileNotFoundError) as error:
         print(f"poseclass {args.command}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `poseclass detect ... --json | head`
         return 0
     except KeyboardInterrupt:
-        print(f"poseclass {args.command}: interrupted; finished work is kept, run the same command to resume.", file=sys.stderr)
+        print(f"poseclass {args.command}: interrupted; finished work is kept, run the same command to resume.",
+              file=sys.stderr)
         return 130
 
 

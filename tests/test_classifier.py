@@ -123,7 +123,8 @@ def test_evaluate_counts_every_image(trained, tmp_path):
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
     assert metrics["n_images"] == 11 and metrics["n_unreadable"] == 1 and metrics["n_no_pose"] == 0
-    assert metrics["n_correct"] <= 10 and set(metrics["per_class"]) == set(CLASSES)
+    assert 8 <= metrics["n_correct"] <= 10, "a good model on 10 real images; the broken file is never right"
+    assert {k: v["support"] for k, v in metrics["per_class"].items()} == {c: 2 + (c == "tree") for c in CLASSES}
     assert os.path.exists(metrics["picture"])
 
 

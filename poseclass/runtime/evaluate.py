@@ -16,24 +16,24 @@ from poseclass.extras import available
 from poseclass.runtime.metrics import summarize
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.pipeline import Classifier
-from poseclass.runtime.preprocess import DatasetError, cache_dir_for, preprocess, read_csv
+from poseclass.runtime.preprocess import NOT_IMAGE, DatasetError, Skip, cached_preprocess, read_csv
 
 
-def class_of(rel: str) -> str:
-    """Class folder of a tree-relative path (``[split/]class/file``)."""
-    return Path(rel).parts[-2]
-
-
-def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: list[tuple[str, str, str, str]],
+def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: list[Skip],
           labels: list[str]) -> tuple[dict[str, object], np.ndarray]:
-    """Metrics of the TFLite model over ``features`` plus the ``skipped`` files, which count as wrong."""
+    """Metrics of the TFLite model over ``features`` plus the ``skipped`` images, which count as wrong.
+
+    Stray files that are not images at all (``Thumbs.db``) are listed but are no answer to score.
+    """
     probs = classifier.predict_proba(features)
-    y_true = np.concatenate([y, [labels.index(class_of(row[1])) for row in skipped]]).astype(np.int64)
-    y_pred = np.concatenate([probs.argmax(axis=1), -np.ones(len(skipped))]).astype(np.int64)
+    failed = [row for row in skipped if row.status != NOT_IMAGE]
+    y_true = np.concatenate([y, [labels.index(row.class_name) for row in failed]]).astype(np.int64)
+    y_pred = np.concatenate([probs.argmax(axis=1), -np.ones(len(failed))]).astype(np.int64)
     result = summarize(y_true, y_pred, labels)
-    result.update(model="tflite", n_no_pose=sum(r[2] == "no_pose" for r in skipped),
-                  n_unreadable=sum(r[2] == "unreadable" for r in skipped),
-                  failed=[{"file": r[1], "status": r[2], "reason": r[3]} for r in skipped])
+    counts = {status: sum(row.status == status for row in skipped) for status in ("no_pose", "unreadable", "error")}
+    result.update(model="tflite", n_no_pose=counts["no_pose"], n_unreadable=counts["unreadable"] + counts["error"],
+                  n_not_image=len(skipped) - len(failed),
+                  failed=[{"file": r.file, "status": r.status, "reason": r.reason} for r in skipped])
     return result, probs
 
 
@@ -43,8 +43,8 @@ def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None
     manifest = read_manifest(model_dir)
     labels = list(manifest["labels"])
     movenet_path = movenet_path or bundled_movenet(model_dir, manifest)
-    result = preprocess(data_dir, cache_dir_for(Path(data_dir)), **movenet_settings(manifest),
-                        workers=workers, movenet_path=movenet_path, progress=progress)
+    result = cached_preprocess(data_dir, **movenet_settings(manifest), workers=workers, movenet_path=movenet_path,
+                               progress=progress)
     unknown = sorted(set(result.labels) - set(labels))
     if unknown:
         raise DatasetError(f"{data_dir}: classes {unknown} are not among the model's labels {labels}.")

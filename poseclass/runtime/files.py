@@ -1,8 +1,10 @@
-"""Writing files so that readers never see half of one, and the one reader/writer of ``labels.txt``."""
+"""Writing files so that readers never see half of one, locks between processes, and ``labels.txt``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 LABELS_NAME = "labels.txt"
@@ -23,3 +25,53 @@ def write_labels(path: Path, labels: list[str]) -> None:
 def read_labels(path: Path) -> list[str]:
     """The class names of a ``labels.txt``, one per non-empty line (never split on spaces)."""
     return [line.rstrip("\r") for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if needed) across processes.
+
+    POSIX only: elsewhere the atomic renames still keep every file whole, but two runs may
+    repeat each other's work.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def download(url: str, path: Path, timeout: float, label: str, progress: bool = True) -> None:
+    """Fetch ``url`` into ``path`` with a progress bar (bytes, when the server gives a length)."""
+    import urllib.request
+
+    from poseclass.runtime.quiet import progress_bar
+
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with progress_bar(total=total, desc=label, unit="B", unit_scale=True, disable=not progress) as bar:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                out.write(chunk)
+                bar.update(len(chunk))
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target``, replacing whatever folder was there, in two renames.
+
+    Between the renames the old folder is kept under a temporary name, so a crash leaves
+    either the old folder or the new one in place, never a mix of their files.
+    """
+    import shutil
+
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

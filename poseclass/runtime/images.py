@@ -39,7 +39,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def load_rgb(path: str | Path) -> Image.Image:
-    """Open ``path`` as an RGB image, detecting the format by content, not by extension."""
+    """Open ``path`` as an RGB image, detecting the format by content, not by extension.
+
+    Every failure is an :class:`ImageError` naming the file: callers that promise not to
+    raise for bad files (``PosePipeline.predict``, preprocess) rely on that.
+    """
     path = Path(path)
     try:
         with Image.open(path) as image:
@@ -47,9 +51,37 @@ def load_rgb(path: str | Path) -> Image.Image:
             return to_rgb(image)
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: is a folder, not an image") from None
     except UnidentifiedImageError:
         size = path.stat().st_size if path.exists() else 0
         what = "the file is empty" if size == 0 else "its content is not a known image format"
         raise ImageError(f"{path}: cannot read it as an image ({what}); remove it or re-export it as JPEG/PNG") from None
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{path}: refused as a possible decompression bomb ({error}); "
+                         "shrink the image if it is genuine") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"{path}: the image is damaged or truncated ({error}); re-export or remove it") from None
+    except Exception as error:  # noqa: BLE001 - any other decoder failure is still a bad file, not a crash
+        raise ImageError(f"{path}: the decoder failed on it ({type(error).__name__}: {error}); "
+                         "re-export it as JPEG/PNG") from None
+
+
+def from_array(array: np.ndarray) -> Image.Image:
+    """An RGB Pillow image from an ``HxWx3`` (or ``HxW``) array.
+
+    uint8 is taken as is. Floats are accepted in [0, 1] (scaled by 255) or [0, 255]: a float
+    image in [0, 1] cast straight to uint8 would turn black and be reported as nobody there.
+    """
+    array = np.asarray(array)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageError(f"an image array must be HxW, HxWx3 or HxWx4, not shape {array.shape}")
+    if array.dtype == np.uint8:
+        return to_rgb(Image.fromarray(array))
+    if not np.issubdtype(array.dtype, np.number) or array.size == 0:
+        raise ImageError(f"an image array must be uint8 or float, not {array.dtype} of size {array.size}")
+    low, high = float(np.nanmin(array)), float(np.nanmax(array))
+    if np.isnan(array).any() or low < 0 or high > 255:
+        raise ImageError(f"a float image must hold values in [0, 1] or [0, 255], not [{low:g}, {high:g}]")
+    scale = 255.0 if high <= 1.0 else 1.0
+    return to_rgb(Image.fromarray(np.clip(np.rint(array * scale), 0, 255).astype(np.uint8)))

@@ -1,4 +1,9 @@
-"""Classification metrics in plain numpy (no scikit-learn import on the evaluate path)."""
+"""Classification metrics over every image, unanswered ones included.
+
+scikit-learn computes precision, recall and F1 where it is installed (the ``train`` extra);
+the runtime install, which has no scikit-learn, derives the same numbers from the confusion
+matrix (a test checks that both agree).
+"""
 
 from __future__ import annotations
 
@@ -20,15 +25,12 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict
     """
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     matrix = confusion(y_true, y_pred, len(labels))
-    per_class = {}
-    for i, label in enumerate(labels):
-        support = int((y_true == i).sum())
-        tp = int(matrix[i, i])
-        predicted = int(matrix[:, i].sum())
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": support}
+    precision, recall, f1, support = per_class_scores(y_true, y_pred, len(labels), matrix)
+    per_class = {
+        label: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
+                "f1": round(float(f1[i]), 4), "support": int(support[i])}
+        for i, label in enumerate(labels)
+    }
     n = len(y_true)
     correct = int((y_true == y_pred).sum())
     return {
@@ -39,3 +41,21 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict
         "labels": list(labels),
         "confusion_matrix": matrix.tolist(),
     }
+
+
+def per_class_scores(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
+                     matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall, F1 and support per class; unanswered samples (-1) lower recall only."""
+    from poseclass.extras import available
+
+    if available("sklearn"):
+        from sklearn.metrics import precision_recall_fscore_support
+
+        return precision_recall_fscore_support(y_true, y_pred, labels=list(range(num_classes)), zero_division=0)
+    support = (y_true[:, None] == np.arange(num_classes)).sum(axis=0)
+    tp = np.diag(matrix).astype(float)
+    precision = np.divide(tp, matrix.sum(axis=0), out=np.zeros_like(tp), where=matrix.sum(axis=0) > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
+    return precision, recall, f1, support

@@ -19,20 +19,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from poseclass.provision.registry import DEFAULT_VARIANT, Reporter, _stderr, ensure_model
+from poseclass.provision.registry import DEFAULT_VARIANT, Reporter, ensure_model
 from poseclass.runtime import litert
-from poseclass.runtime.images import load_rgb, to_rgb
+from poseclass.runtime.images import from_array, load_rgb, to_rgb
 from poseclass.runtime.keypoints import INDEX, Pose
+from poseclass.runtime.quiet import note
 
 MIN_CROP_KEYPOINT_SCORE = 0.2
 TORSO = (INDEX["left_shoulder"], INDEX["right_shoulder"], INDEX["left_hip"], INDEX["right_hip"])
-# Defaults chosen by benchmarks/passes.py (README: "Crop refinement"): 2 passes at most, the
+# Defaults chosen by `benchmarks/run.py passes` (README: "Crop refinement"): 2 passes at most, the
 # second only when the body box is under 0.7 of the first crop.
 DEFAULT_PASSES = 2
 DEFAULT_REFINE_BELOW = 0.7
 # Pose.presence under which MoveNet's answer is treated as "no person in the image"
 # (see Pose.presence: low enough that no real person in the yoga set is rejected).
 NO_POSE_SCORE = 0.1
+
+
+def check_settings(passes: int, refine_below: float) -> None:
+    """Refuse crop-refinement settings that cannot work, with a message that says what can."""
+    if not isinstance(passes, int) or passes < 1:
+        raise ValueError(f"passes must be a whole number of at least 1, not {passes!r}")
+    if not 0 < refine_below <= 1:
+        raise ValueError(f"refine_below must be in (0, 1] (a fraction of the previous crop), not {refine_below!r}")
 
 
 @dataclass(frozen=True)
@@ -95,11 +104,11 @@ class MoveNet:
         num_threads: int | None = None,
         passes: int | None = None,
         refine_below: float | None = None,
-        report: Reporter = _stderr,
+        report: Reporter = note,
     ) -> None:
-        passes = passes or DEFAULT_PASSES
-        if passes < 1:
-            raise ValueError("passes must be at least 1")
+        passes = DEFAULT_PASSES if passes is None else passes
+        refine_below = DEFAULT_REFINE_BELOW if refine_below is None else refine_below
+        check_settings(passes, refine_below)
         self.variant = variant
         self.model_path = ensure_model(variant, model_path, report=report)
         self.interpreter = litert.interpreter(self.model_path, num_threads)
@@ -108,7 +117,7 @@ class MoveNet:
         self.input_size = int(detail["shape"][1])
         self._output_index = self.interpreter.get_output_details()[0]["index"]
         self.passes = passes
-        self.refine_below = refine_below or DEFAULT_REFINE_BELOW
+        self.refine_below = refine_below
         self.inferences = 0  # how many times MoveNet ran: the cost of the refinement policy
 
     def model_input(self, image: Image.Image, crop: Crop) -> np.ndarray:
@@ -128,16 +137,17 @@ class MoveNet:
         return xy.astype(np.float32), out[:, 2].astype(np.float32)
 
     def detect(self, image: str | Path | Image.Image | np.ndarray, passes: int | None = None) -> Pose:
-        """Keypoints of the most prominent person in ``image`` (a path, Pillow image or HxWx3 uint8 array)."""
+        """Keypoints of the most prominent person in ``image``: a path, a Pillow image, or an RGB array
+        (HxWx3 uint8, or float in [0, 1] or [0, 255]; see :func:`poseclass.runtime.images.from_array`)."""
         if isinstance(image, (str, Path)):
             image = load_rgb(image)
         elif isinstance(image, np.ndarray):
-            image = Image.fromarray(np.asarray(image, dtype=np.uint8))
+            image = from_array(image)
         image = image if image.mode == "RGB" else to_rgb(image)
         width, height = image.size
         crop = full_frame(width, height)
         xy, scores = self._infer(image, crop)
-        for _ in range((passes or self.passes) - 1):
+        for _ in range((self.passes if passes is None else passes) - 1):
             nxt = body_crop(xy, scores, width, height)
             if nxt.side >= self.refine_below * crop.side:
                 break

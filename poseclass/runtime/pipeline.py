@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from poseclass.runtime import litert
-from poseclass.runtime.images import ImageError, load_rgb
+from poseclass.runtime.images import ImageError, from_array, load_rgb, to_rgb
 from poseclass.runtime.keypoints import Pose
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.movenet import MoveNet
@@ -92,7 +92,7 @@ class PosePipeline:
         """
         manifest = read_manifest(model_dir)
         settings = movenet_settings(manifest)
-        settings["passes"] = passes or settings["passes"]
+        settings["passes"] = settings["passes"] if passes is None else passes
         movenet = MoveNet(model_path=movenet_path or bundled_movenet(model_dir, manifest), **settings)
         classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
         return cls(movenet, classifier, manifest)
@@ -101,7 +101,10 @@ class PosePipeline:
         """Classify the person in one image (path, Pillow image or HxWx3 uint8 array); never raises for bad files."""
         name = name or (str(image) if isinstance(image, (str, Path)) else "<array>")
         try:
-            picture = load_rgb(image) if isinstance(image, (str, Path)) else image
+            if isinstance(image, (str, Path)):
+                picture = load_rgb(image)
+            else:
+                picture = from_array(image) if isinstance(image, np.ndarray) else to_rgb(image)
         except ImageError as error:
             return Prediction(name, "error", error=str(error))
         pose = self.movenet.detect(picture)

@@ -11,7 +11,9 @@ CSV schema (one row per image that decodes and shows a person, low scores kept):
 ``file`` is relative to DATA_DIR (POSIX separators); x and y are normalised to [0, 1] by the
 image width and height; scores are MoveNet's, in [0, 1]. Rows are sorted by ``file``.
 ``labels.txt`` lists class names in index order (alphabetical); ``skipped.csv`` lists every
-file that was not used (``split, file, status, reason``; status ``unreadable`` or ``no_pose``);
+file that was not used (``split, file, class_name, status, reason``; status ``unreadable``,
+``no_pose``, ``error`` (inference failed) or ``not_image`` (a stray file such as ``Thumbs.db``:
+neither named nor decodable as an image, so kept out of any accuracy));
 ``preprocess.json`` records the data folder and the MoveNet settings and file (sha256).
 
 Every result is appended to a journal as soon as it exists (``.work/`` inside OUT_DIR), so a
@@ -24,15 +26,15 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from poseclass.provision.registry import DEFAULT_VARIANT, sha256
-from poseclass.runtime.files import LABELS_NAME, atomic_write, write_labels
+from poseclass.runtime.files import LABELS_NAME, atomic_write, locked, write_labels
 from poseclass.runtime.images import ImageError
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
 
@@ -41,12 +43,24 @@ FLAT_SPLIT = "all"
 META_COLUMNS = ["file", "class_name", "class_index", "width", "height"]
 KEYPOINT_COLUMNS = [f"{name}_{part}" for name in KEYPOINT_NAMES for part in ("x", "y", "score")]
 CSV_COLUMNS = META_COLUMNS + KEYPOINT_COLUMNS
-SKIPPED_COLUMNS = ["split", "file", "status", "reason"]
+SKIPPED_COLUMNS = ["split", "file", "class_name", "status", "reason"]
+# Skipped files that are not images at all: reported, but no wrong answer in any accuracy.
+NOT_IMAGE = "not_image"
 META_NAME = "preprocess.json"
 
 
 class DatasetError(ValueError):
     """A data folder that cannot be used as it is; the message says what to fix."""
+
+
+class Skip(NamedTuple):
+    """One file that got no keypoints, and why (a row of ``skipped.csv``)."""
+
+    split: str
+    file: str
+    class_name: str
+    status: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -110,22 +124,39 @@ def scan(data_dir: str | Path) -> Tree:
     return tree
 
 
-# --- one image -> one journal record (runs in worker processes) ---------------------------
+# --- images -> journal records (runs in worker processes, or in-process with one worker) --------
 
-_detector = None
+# MoveNet interpreters of this process, by settings: built on first use and kept, because an
+# interpreter is neither picklable nor thread-safe (so tasks carry settings, not detectors).
+_detectors: dict[tuple, object] = {}
 
 
-def _init_worker(variant: str, model_path: str, num_threads: int, passes: int, refine_below: float) -> None:
-    """Give this worker process its own MoveNet interpreter (interpreters are not thread-safe)."""
-    global _detector
+def _detector(settings: tuple) -> object:
     from poseclass.runtime.movenet import MoveNet
 
-    _detector = MoveNet(variant, model_path, num_threads=num_threads, passes=passes, refine_below=refine_below)
+    if settings not in _detectors:
+        variant, model_path, num_threads, passes, refine_below = settings
+        _detectors[settings] = MoveNet(variant, model_path, num_threads=num_threads, passes=passes,
+                                       refine_below=refine_below)
+    return _detectors[settings]
 
 
-def _detect_record(item: tuple[str, str, int, int]) -> dict[str, object]:
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (one message, not one traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _detect_batch(settings: tuple, batch: list[tuple[str, str, int, int]]) -> list[dict[str, object]]:
+    """Journal records of a batch of files (batches keep per-task overhead small)."""
+    detector = _detector(settings)
+    return [_detect_record(detector, item) for item in batch]
+
+
+def _detect_record(detector: object, item: tuple[str, str, int, int]) -> dict[str, object]:
     """Journal record of one file: keypoints normalised by image size, or why it was skipped."""
-    from poseclass.runtime.images import load_rgb
+    from poseclass.runtime.images import IMAGE_SUFFIXES, load_rgb
     from poseclass.runtime.movenet import MoveNet
 
     path, rel, size, mtime = item
@@ -133,12 +164,16 @@ def _detect_record(item: tuple[str, str, int, int]) -> dict[str, object]:
     try:
         image = load_rgb(path)
     except ImageError as error:
-        record.update(status="unreadable", skip=str(error).replace(path, rel))
+        if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+            record.update(status=NOT_IMAGE, skip=f"{rel}: not an image (neither its name nor its content); ignored")
+        else:
+            record.update(status="unreadable", skip=str(error).replace(path, rel))
         return record
-    except Exception as error:  # a decoder crash on one file must not stop the batch
-        record.update(status="unreadable", skip=f"{rel}: unexpected error reading it ({type(error).__name__}: {error})")
+    try:
+        pose = detector.detect(image)
+    except Exception as error:  # one image whose inference fails must not end the batch
+        record.update(status="error", skip=f"{rel}: MoveNet failed on it ({type(error).__name__}: {error})")
         return record
-    pose = _detector.detect(image)
     if not MoveNet.has_person(pose):
         record.update(status="no_pose", skip=f"{rel}: no person found (keypoint confidence {pose.presence:.2f})")
         return record
@@ -195,7 +230,7 @@ class PreprocessResult:
     labels: list[str]
     csv: dict[str, Path]
     n_rows: dict[str, int]
-    skipped: list[tuple[str, str, str, str]]
+    skipped: list[Skip]
     n_computed: int
     n_reused: int
 
@@ -229,14 +264,14 @@ def preprocess(
     signature = f"{variant}-{model_sha[:12]}-p{passes}-r{refine_below:g}"
     workers = max(1, workers or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
-    init_args = (variant, model_path, threads, passes, refine_below)
+    settings = (variant, model_path, threads, passes, refine_below)
 
     csv_paths, n_rows, skipped = {}, {}, []
     n_computed = n_reused = 0
     for split, items in tree.items.items():
         journal = out / ".work" / f"{split}.{signature}.jsonl"
         records = _read_journal(journal)
-        todo = []
+        todo, class_of = [], {item.rel: item.class_name for item in items}
         for item in items:
             stat = item.path.stat()
             old = records.get(item.rel)
@@ -245,16 +280,16 @@ def preprocess(
             todo.append((str(item.path), item.rel, stat.st_size, stat.st_mtime_ns))
         n_reused += len(items) - len(todo)
         if todo:
-            for record in _run(todo, workers, init_args, journal, f"{split} ({variant})", progress):
+            for record in _run(todo, workers, settings, journal, f"{split} ({variant})", progress):
                 records[str(record["rel"])] = record
                 n_computed += 1
         rows = _rows(items, records, tree.labels)
         csv_paths[split] = out / f"{split}.csv"
         atomic_write(csv_paths[split], _csv_text(CSV_COLUMNS, rows))
         n_rows[split] = len(rows)
-        wanted = {item.rel for item in items}
         skipped += sorted(
-            (split, rel, str(r["status"]), str(r["skip"])) for rel, r in records.items() if "skip" in r and rel in wanted
+            Skip(split, rel, class_of[rel], str(r["status"]), str(r["skip"]))
+            for rel, r in records.items() if "skip" in r and rel in class_of
         )
     write_labels(out / LABELS_NAME, tree.labels)
     atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
@@ -264,43 +299,93 @@ def preprocess(
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
 
 
-def _run(
-    todo: list[tuple[str, str, int, int]], workers: int, init_args: tuple, journal: Path, label: str, progress: bool
-) -> Iterator[dict[str, object]]:
-    """Detect keypoints for ``todo``, appending each record to the journal the moment it arrives."""
-    from tqdm.auto import tqdm
+class WorkerError(RuntimeError):
+    """The detector could not start in a worker (e.g. a broken model file): reported once, run stopped."""
 
-    bar = tqdm(total=len(todo), desc=label, unit="img", disable=not progress, file=sys.stderr)
+
+def _run(
+    todo: list[tuple[str, str, int, int]], workers: int, settings: tuple, journal: Path, label: str, progress: bool,
+    batch_size: int = 8,
+) -> Iterator[dict[str, object]]:
+    """Detect keypoints for ``todo``, appending each record to the journal the moment it arrives.
+
+    Work goes out in batches to a pool of spawned processes; at most two batches per worker
+    are in flight, so memory stays flat however long ``todo`` is.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from poseclass.runtime.quiet import progress_bar
+
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    bar = progress_bar(total=len(todo), desc=label, unit="img", disable=not progress)
     with open(journal, "a", encoding="utf-8") as log:
-        if workers == 1 or len(todo) == 1:
-            _init_worker(*init_args)
-            results: Iterable[dict[str, object]] = map(_detect_record, todo)
-            pool = None
-        else:
-            pool = multiprocessing.get_context("spawn").Pool(workers, _init_worker, init_args)
-            results = pool.imap_unordered(_detect_record, todo, chunksize=4)
-        try:
-            for record in results:
+        def keep(records: list[dict[str, object]]) -> Iterator[dict[str, object]]:
+            for record in records:
                 log.write(json.dumps(record) + "\n")
-                log.flush()
-                bar.update(1)
-                yield record
+            log.flush()
+            bar.update(len(records))
+            yield from records
+
+        try:
+            if workers == 1 or len(batches) == 1:
+                for batch in batches:
+                    yield from keep(_detect_batch(settings, batch))
+                return
+            pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
+            try:
+                pending, queue = set(), iter(batches)
+                for batch in queue:
+                    pending.add(pool.submit(_detect_batch, settings, batch))
+                    if len(pending) < 2 * workers:
+                        continue
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield from keep(_result(future))
+                for future in pending:
+                    yield from keep(_result(future))
+            finally:  # on an error or Ctrl-C: drop queued batches; running ones end within a batch
+                pool.shutdown(wait=False, cancel_futures=True)
         finally:
             bar.close()
-            if pool is not None:
-                pool.terminate()
-                pool.join()
 
 
-def cache_dir_for(data_dir: Path) -> Path:
-    """Where ``train``/``evaluate`` keep the keypoints of an image tree between runs."""
+def _result(future: object) -> list[dict[str, object]]:
+    """A batch's records; a worker that could not even build its detector stops the run with one message."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise WorkerError(f"a preprocess worker died ({error}); finished images are kept, "
+                          "run again to resume") from None
+    except Exception as error:  # noqa: BLE001 - per-image errors are caught in the worker: this is setup
+        raise WorkerError(f"MoveNet could not start in a worker: {type(error).__name__}: {error}") from None
+
+
+def cache_dir_for(data_dir: Path, model: Path, variant: str) -> Path:
+    """Where ``train``/``evaluate`` keep the keypoints of an image tree between runs.
+
+    One folder per data folder and MoveNet file: two variants, or two runs at once with
+    different models, never write over each other's CSVs.
+    """
     import hashlib
 
     from poseclass.provision.registry import home
 
     root = data_dir.resolve()
     digest = hashlib.sha1(str(root).encode()).hexdigest()[:10]
-    return home() / "keypoints" / f"{root.name}-{digest}"
+    return home() / "keypoints" / f"{root.name}-{digest}" / f"{variant}-{sha256(model)[:12]}"
+
+
+def cached_preprocess(data_dir: str | Path, variant: str = DEFAULT_VARIANT, movenet_path: str | Path | None = None,
+                      **options: object) -> PreprocessResult:
+    """:func:`preprocess` into the keypoint cache, locked, so concurrent runs on the same data take turns."""
+    from poseclass.provision.registry import ensure_model
+
+    model = ensure_model(variant, movenet_path)
+    folder = cache_dir_for(Path(data_dir), model, variant)
+    with locked(folder.parent / f"{folder.name}.lock"):
+        return preprocess(data_dir, folder, variant=variant, movenet_path=model, **options)
 
 
 @dataclass

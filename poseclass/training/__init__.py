@@ -1,9 +1,14 @@
 """Training: keypoint datasets (pandas), the Keras classifier, its export, and the pictures.
 
 Needs the ``train`` extra (TensorFlow/Keras, pandas, scikit-learn, matplotlib); importing
-this package without it says so in one line.
+this package without it says so in one line. TensorFlow is imported here once, with its
+C++ start-up logs kept out of the terminal (see :mod:`poseclass.runtime.quiet`).
 """
 
 from poseclass.extras import TRAIN, require
+from poseclass.runtime.quiet import native_stderr_silenced, quiet_tensorflow_logs
 
 require(TRAIN, "pandas", "sklearn", "matplotlib", "keras", "tensorflow", what="training")
+quiet_tensorflow_logs()
+with native_stderr_silenced():
+    import tensorflow  # noqa: F401  (imported for its side effect: its start-up logs go nowhere)

@@ -21,20 +21,17 @@ exported TFLite file on LiteRT.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import ops
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
-
-from poseclass.provision.registry import DEFAULT_VARIANT  # noqa: E402
-from poseclass.runtime import modeldir  # noqa: E402
-from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS  # noqa: E402
+from poseclass.provision.registry import DEFAULT_VARIANT
+from poseclass.runtime import modeldir
+from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS
+from poseclass.runtime.quiet import native_stderr_silenced, progress_bar
 
 TORSO_MULTIPLIER = 2.5
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
@@ -153,30 +150,25 @@ def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
     return keras.Model(inputs, outputs, name="pose_classifier")
 
 
-class RestoreBest(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the lowest validation loss, and put them back at the end.
+class EpochBar(keras.callbacks.Callback):
+    """One progress bar over epochs with the loss and validation accuracy, instead of Keras' lines per epoch."""
 
-    Keras' EarlyStopping only restores them when it actually stops early; the public
-    tutorial saved the best checkpoint and then never loaded it.
-    """
-
-    def __init__(self, monitor: str = "val_loss", patience: int = 30):
+    def __init__(self, epochs: int):
         super().__init__()
-        self.monitor, self.patience = monitor, patience
-        self.best, self.best_epoch, self.best_weights = np.inf, -1, None
+        self.epochs = epochs
+        self.bar = None
+
+    def on_train_begin(self, logs=None):
+        self.bar = progress_bar(total=self.epochs, desc="training", unit="epoch")
 
     def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            return
-        if value < self.best:
-            self.best, self.best_epoch, self.best_weights = value, epoch, self.model.get_weights()
-        elif epoch - self.best_epoch >= self.patience:
-            self.model.stop_training = True
+        logs = logs or {}
+        shown = {"loss": logs.get("loss"), "val_acc": logs.get("val_accuracy")}
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items() if v is not None}, refresh=False)
+        self.bar.update(1)
 
     def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+        self.bar.close()
 
 
 def seed_everything(seed: int) -> None:
@@ -209,12 +201,16 @@ def train(
         metrics=["accuracy"],
     )
     monitor = "val_loss" if validation is not None else "loss"
-    best = RestoreBest(monitor, config.patience)
-    history = model.fit(
-        x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=validation,
-        class_weight=class_weights(y, num_classes) if config.class_weights else None,
-        callbacks=[best], verbose=verbose, shuffle=True,
-    )
+    # Keras' own callback restores the best epoch's weights at the end of training, early stop
+    # or not (the public tutorial saved the best checkpoint and never loaded it back).
+    best = keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True)
+    callbacks = [best, EpochBar(config.epochs)] if verbose == 1 else [best]
+    with native_stderr_silenced():
+        history = model.fit(
+            x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=validation,
+            class_weight=class_weights(y, num_classes) if config.class_weights else None,
+            callbacks=callbacks, verbose=2 if verbose > 1 else 0, shuffle=True,
+        )
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, best.best_epoch + 1
 
 
@@ -230,10 +226,11 @@ def to_tflite(model: keras.Model) -> bytes:
     serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
     # Weights become constants: a converter given live variables emits VAR_HANDLE ops that
     # LiteRT leaves uninitialised (all-NaN outputs).
-    frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    return converter.convert()
+    with native_stderr_silenced():
+        frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        return converter.convert()
 
 
 class PoseClassifier:

@@ -21,8 +21,7 @@ from poseclass.runtime.preprocess import (
     KEYPOINT_COLUMNS,
     META_NAME,
     DatasetError,
-    cache_dir_for,
-    preprocess,
+    cached_preprocess,
 )
 
 TUTORIAL_NAME = re.compile(r"^[A-Z_]+_(x|y|score)$")
@@ -99,6 +98,13 @@ class KeypointDataset:
         """
         from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
+        if not 0 < fraction < 1:
+            raise DatasetError(f"the validation fraction must be between 0 and 1 (exclusive), not {fraction:g}")
+        counts = np.bincount(self.y, minlength=len(self.labels))
+        thin = [f"{self.labels[i]} ({n})" for i, n in enumerate(counts) if 0 < n < 2]
+        if thin:
+            raise DatasetError(f"too few images to hold some out for validation: {', '.join(thin)}; "
+                               "give every class at least 2 images (more is better)")
         index = np.arange(len(self))
         if group_pattern:
             groups = self.groups(group_pattern)
@@ -109,12 +115,21 @@ class KeypointDataset:
             splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
             train_idx, val_idx = next(splitter.split(index, self.y, groups))
         else:
-            train_idx, val_idx = train_test_split(index, test_size=fraction, random_state=seed, stratify=self.y)
+            # At least one pose of every class on each side, however small the fraction.
+            n_val = max(int(np.ceil(fraction * len(self))), len(set(self.y)))
+            try:
+                train_idx, val_idx = train_test_split(index, test_size=n_val, random_state=seed, stratify=self.y)
+            except ValueError as error:  # e.g. fewer validation poses than classes
+                raise DatasetError(f"cannot hold out {fraction:g} of {len(self)} poses with every class in both "
+                                   f"parts ({error}); add images or raise --validation") from None
         return self.subset(np.isin(index, train_idx)), self.subset(np.isin(index, val_idx))
 
     def groups(self, pattern: str) -> list[str]:
         """The group of each row: ``pattern``'s first group (or match) on the file's base name."""
-        regex = re.compile(pattern)
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise DatasetError(f"--group-pattern {pattern!r} is not a valid regular expression ({error})") from None
         out = []
         for file in self.files:
             match = regex.search(Path(file).name)
@@ -144,8 +159,8 @@ def _from_tutorial(frame: object) -> object:
 def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: object) -> dict[str, KeypointDataset]:
     """Keypoint datasets per split from a CSV file, a folder of CSVs, or an image tree.
 
-    An image tree is preprocessed into :func:`cache_dir_for` (resumable, so a second run
-    reuses every keypoint). Splits: ``train`` (or ``all`` / the only CSV) and ``test``.
+    An image tree is preprocessed into the keypoint cache (:func:`cached_preprocess`; resumable,
+    so a second run reuses every keypoint). Splits: ``train`` (or ``all`` / the only CSV) and ``test``.
     """
     path = Path(data_dir)
     if path.is_file() and path.suffix.lower() == ".csv":
@@ -162,11 +177,12 @@ def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: 
         if test:
             out["test"] = KeypointDataset.from_csv(test[0], out["train"].labels)
         return out
-    result = preprocess(path, cache_dir_for(path), progress=progress, **preprocess_args)
+    result = cached_preprocess(path, progress=progress, **preprocess_args)
     train_split = "train" if "train" in result.csv else FLAT_SPLIT
     out = {}
     for name, split in (("train", train_split), ("test", "test")):
         if split in result.csv:
             out[name] = KeypointDataset.from_csv(result.csv[split], result.labels)
-            out[name].meta["skipped"] = [row for row in result.skipped if row[0] == split]
+            out[name].meta.update(skipped=[row for row in result.skipped if row.split == split],
+                                  out_dir=str(result.out_dir))
     return out

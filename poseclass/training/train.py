@@ -6,6 +6,7 @@ what apps run.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import numpy as np
 
 from poseclass.provision.registry import DEFAULT_VARIANT
 from poseclass.runtime.evaluate import score
-from poseclass.runtime.modeldir import TFLITE_NAME, update_metrics
+from poseclass.runtime.files import replace_dir
+from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, update_metrics
 from poseclass.runtime.pipeline import Classifier
 from poseclass.runtime.preprocess import DatasetError
-from poseclass.training.dataset import load_splits
+from poseclass.training.dataset import KeypointDataset, load_splits
 
 
 @dataclass
@@ -29,24 +31,53 @@ class TrainResult:
 def train(
     data_dir: str | Path, out_dir: str | Path, *, variant: str = DEFAULT_VARIANT, workers: int | None = None,
     movenet_path: str | None = None, group_pattern: str | None = None, validation_fraction: float = 0.2,
-    seed: int = 0, progress: bool = True, verbose: int = 0, **settings: object,
+    seed: int = 0, progress: bool = True, verbose: int = 0, force: bool = False, **settings: object,
 ) -> TrainResult:
-    """Image tree or keypoint CSVs → exported model directory with metrics and pictures."""
+    """Image tree or keypoint CSVs → exported model directory with metrics and pictures.
+
+    The folder is built beside ``out_dir`` and swapped in whole when complete, so a re-run
+    never leaves an old run's pictures beside new files, and a failed run leaves the old
+    model as it was. A non-empty ``out_dir`` that is not a model folder is refused unless
+    ``force``.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST_NAME).exists() and not force:
+        raise DatasetError(f"{out}: exists and is not a poseclass model folder; choose another --out, "
+                           "or pass --force to replace it")
+    splits = load_splits(data_dir, progress=progress, variant=variant, workers=workers, movenet_path=movenet_path)
+    if "train" not in splits:
+        raise DatasetError(f"{data_dir}: has a test/ split but no train/ split; put the training images in "
+                           f"{Path(data_dir) / 'train'}/<class>/")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as staging:
+        result = _train_into(Path(staging) / out.name, splits, group_pattern, validation_fraction, seed, verbose,
+                             settings)
+        replace_dir(result.model_dir, out)
+    result.pictures = [out / p.name for p in result.pictures]
+    result.model_dir = out
+    result.metrics["skipped_csv"] = str(Path(splits["train"].meta.get("out_dir", data_dir)) / "skipped.csv")
+    return result
+
+
+def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: str | None, validation_fraction: float,
+                seed: int, verbose: int, settings: dict[str, object]) -> TrainResult:
+    """Train, export to ``out``, score the exported model, draw the pictures."""
     from poseclass.training import report
     from poseclass.training.classifier import PoseClassifier
 
-    splits = load_splits(data_dir, progress=progress, variant=variant, workers=workers, movenet_path=movenet_path)
     train_val = splits["train"]
     if len(set(train_val.y)) < 2:
-        raise DatasetError(f"{data_dir}: the training data has only one class with keypoints.")
+        raise DatasetError("the training data has only one class with keypoints; a classifier needs two or more.")
     train_data, val_data = train_val.split(validation_fraction, group_pattern, seed)
     clf = PoseClassifier.create(train_data, val_data, verbose=verbose, seed=seed, **settings)
-    out = clf.export(out_dir)
+    clf.export(out)
     labels = clf.labels
     exported = Classifier(out / TFLITE_NAME, labels)
     metrics = dict(clf.metrics)
     metrics["split"] = {"train": len(train_data), "validation": len(val_data),
                         "validation_by": f"groups of /{group_pattern}/" if group_pattern else "stratified random"}
+    metrics.update(best_epoch=clf.best_epoch, epochs_run=len(clf.history.get("loss", [])),
+                   skipped=len(train_val.meta.get("skipped", [])))
     val_probs = exported.predict_proba(val_data.features())
     metrics["tflite_vs_keras_max_abs_diff"] = float(np.abs(val_probs - clf.predict_proba(val_data.features())).max())
     shown, shown_probs, name = val_data, val_probs, "validation"
@@ -54,11 +85,11 @@ def train(
         test = splits["test"]
         metrics["test"], test_probs = score(exported, test.features(), test.y, test.meta.get("skipped", []), labels)
         metrics["test"]["note"] = "exported TFLite model on the test split; unreadable and no-pose images count as wrong"
-        shown, shown_probs, name = splits["test"], test_probs, "test"
+        shown, shown_probs, name = test, test_probs, "test"
     update_metrics(out, metrics)
     pictures = [out / "training_curves.png", out / "confusion_matrix.png", out / "misclassified.png"]
     report.plot_history(clf.history, clf.best_epoch, pictures[0])
-    matrix = metrics[name]["confusion_matrix"]
-    report.plot_confusion(matrix, labels, f"{name} ({metrics[name]['model']}), accuracy {metrics[name]['accuracy']:.3f}", pictures[1])
+    title = f"{name} ({metrics[name]['model']}), accuracy {metrics[name]['accuracy']:.3f}"
+    report.plot_confusion(metrics[name]["confusion_matrix"], labels, title, pictures[1])
     report.plot_gallery(report.misclassified(shown, shown_probs), f"misclassified {name} images", pictures[2])
     return TrainResult(out, metrics, pictures)

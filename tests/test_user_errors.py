@@ -1,0 +1,304 @@
+"""What a user hits with ordinary data: every expected mistake is one line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import POSE_TEST, YOGA_TRAIN, yoga_subset
+from PIL import Image
+
+NOISE = ("Traceback", "E0000", "I0000", "W0000", "absl", "MLIR", "node_def_util", "XNNPACK")
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "poseclass.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
+    """Non-zero exit; stderr is exactly one line (progress bars aside), naming what is wrong."""
+    lines = [line for line in done.stderr.splitlines() if line.strip() and "it/s]" not in line and "img/s]" not in line]
+    assert done.returncode != 0, done.stdout
+    assert len(lines) == 1, done.stderr
+    assert not any(noise in done.stderr for noise in NOISE), done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """Three images per class (real yoga images)."""
+    return yoga_subset(tmp_path_factory.mktemp("tiny") / "tree", per_class=3)
+
+
+def test_bad_group_pattern_regex(tiny, tmp_path):
+    done = cli("train", str(tiny), "--out", str(tmp_path / "m"), "--group-pattern", "([a-z", "-q")
+    assert_one_line_error(done, "--group-pattern", "not a valid regular expression")
+
+
+def test_class_with_a_single_image(tiny, tmp_path):
+    tree = shutil.copytree(tiny, tmp_path / "tree")
+    for extra in sorted((tree / "dog").iterdir())[1:]:
+        extra.unlink()
+    done = cli("train", str(tree), "--out", str(tmp_path / "m"), "-q")
+    assert_one_line_error(done, "dog (1)")
+
+
+def test_tree_with_only_a_test_split(tiny, tmp_path):
+    shutil.copytree(tiny, tmp_path / "data" / "test")
+    done = cli("train", str(tmp_path / "data"), "--out", str(tmp_path / "m"), "-q")
+    assert_one_line_error(done, "no train/ split")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["train", "{tree}", "--out", "{tmp}/m", "--validation", "0"], ["--validation", "between 0 and 1"]),
+    (["train", "{tree}", "--out", "{tmp}/m", "--epochs", "0"], ["--epochs", "at least 1"]),
+    (["preprocess", "{tree}", "--out", "{tmp}/k", "--workers", "0"], ["--workers", "at least 1"]),
+    (["detect", "{image}", "--passes", "0"], ["--passes", "at least 1"]),
+    (["predict", "{image}", "--model", "{tmp}", "--top-k", "0"], ["--top-k", "at least 1"]),
+])
+def test_zero_is_refused_not_taken_as_the_default(args, words, tiny, tmp_path):
+    values = {"tree": str(tiny), "tmp": str(tmp_path), "image": str(POSE_TEST / "image3.jpeg")}
+    done = cli(*[a.format(**values) for a in args])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert all(word in done.stderr for word in words), done.stderr
+
+
+def test_zero_passes_in_the_api_is_an_error_not_the_default():
+    from poseclass.runtime.movenet import MoveNet
+
+    with pytest.raises(ValueError, match="passes must be"):
+        MoveNet("lightning", passes=0)
+    with pytest.raises(ValueError, match="refine_below must be"):
+        MoveNet("lightning", refine_below=0.0)
+
+
+def test_unwritable_picture_for_evaluate(model_dir, tiny, tmp_path):
+    done = cli("evaluate", str(tiny), "--model", str(model_dir), "--picture", str(tmp_path / "missing" / "x.png"))
+    assert_one_line_error(done, "cannot write the picture", "--picture")
+
+
+def test_labels_txt_disagreeing_with_the_csv(tmp_path, yoga):
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    yoga.frame.iloc[::25].to_csv(folder / "train.csv", index=False)
+    (folder / "labels.txt").write_text("chair\ncobra\n")
+    done = cli("train", str(folder), "--out", str(tmp_path / "m"), "-q")
+    assert_one_line_error(done, "labels.txt")
+
+
+def test_newer_model_format_is_refused(model_dir, tmp_path):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    manifest = json.loads((copied / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (copied / "manifest.json").write_text(json.dumps(manifest))
+    done = cli("predict", str(POSE_TEST / "image3.jpeg"), "--model", str(copied))
+    assert_one_line_error(done, "newer poseclass", "upgrade")
+
+
+def test_changed_movenet_in_the_model_folder_is_refused(model_dir, tmp_path):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    movenet = next(copied.glob("movenet_*.tflite"))
+    movenet.write_bytes(movenet.read_bytes()[:-8] + b"\0" * 8)
+    done = cli("predict", str(POSE_TEST / "image3.jpeg"), "--model", str(copied))
+    assert_one_line_error(done, movenet.name, "changed since training")
+
+
+def test_class_folder_with_a_subfolder_is_scored_under_its_class(model_dir, tiny, tmp_path):
+    tree = shutil.copytree(tiny, tmp_path / "tree")
+    (tree / "tree" / "extra").mkdir()
+    shutil.copy(next((YOGA_TRAIN / "tree").glob("*.jpg")), tree / "tree" / "extra" / "more.jpg")
+    (tree / "tree" / "extra" / "bad.jpg").write_bytes(b"\xff\xd8 not really")
+    done = cli("evaluate", str(tree), "--model", str(model_dir), "--json")
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["n_images"] == 17 and metrics["per_class"]["tree"]["support"] == 5
+    assert metrics["n_unreadable"] == 1
+
+
+def test_stray_files_are_reported_but_not_scored(model_dir, tiny, tmp_path):
+    tree = shutil.copytree(tiny, tmp_path / "tree")
+    (tree / "chair" / "Thumbs.db").write_bytes(os.urandom(300))
+    (tree / "cobra" / "notes.txt").write_text("shot on a sunny day\n")
+    (tree / "dog" / "broken.jpg").write_bytes(b"")
+    done = cli("evaluate", str(tree), "--model", str(model_dir), "--json")
+    metrics = json.loads(done.stdout)
+    assert metrics["n_not_image"] == 2 and metrics["n_unreadable"] == 1
+    assert metrics["n_images"] == 16, "15 images + the broken .jpg, which counts as wrong"
+    statuses = {row["file"]: row["status"] for row in metrics["failed"]}
+    assert statuses == {"chair/Thumbs.db": "not_image", "cobra/notes.txt": "not_image", "dog/broken.jpg": "unreadable"}
+
+
+def test_detect_exit_status_matches_predict_and_overlays_do_not_collide(tmp_path):
+    Image.new("RGB", (200, 160), (128, 128, 128)).save(tmp_path / "empty.png")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(POSE_TEST / "image3.jpeg", tmp_path / "a" / "pose.jpeg")
+    shutil.copy(POSE_TEST / "image3.jpeg", tmp_path / "b" / "pose.jpeg")
+    done = cli("detect", str(tmp_path / "a" / "pose.jpeg"), str(tmp_path / "b" / "pose.jpeg"), "--json",
+               "--overlay", str(tmp_path / "o.png"), "--model", "lightning")
+    assert done.returncode == 0, done.stderr
+    overlays = [r["overlay"] for r in json.loads(done.stdout)]
+    assert len(set(overlays)) == 2 and all(Path(o).exists() for o in overlays)
+    nobody = cli("detect", str(tmp_path / "empty.png"), "--json")
+    assert nobody.returncode == 1 and json.loads(nobody.stdout)[0]["person"] is False
+
+
+def test_train_over_an_existing_folder_leaves_no_stale_files(tmp_path):
+    tiny = yoga_subset(tmp_path / "data", per_class=6)
+    out = tmp_path / "model"
+    first = cli("train", str(tiny), "--out", str(out), "--epochs", "2", "-q")
+    assert first.returncode == 0, first.stderr
+    (out / "stale_from_an_old_run.png").write_bytes(b"old")
+    again = cli("train", str(tiny), "--out", str(out), "--epochs", "2", "-q")
+    assert again.returncode == 0, again.stderr
+    assert not (out / "stale_from_an_old_run.png").exists() and (out / "pose_classifier.tflite").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary folder left behind"
+    other = tmp_path / "my_documents"
+    other.mkdir()
+    (other / "thesis.txt").write_text("precious")
+    refused = cli("train", str(tiny), "--out", str(other), "--epochs", "2", "-q")
+    assert_one_line_error(refused, "not a poseclass model folder", "--force")
+    assert (other / "thesis.txt").exists()
+
+
+def test_training_output_is_one_bar_and_no_library_noise(tmp_path):
+    tiny = yoga_subset(tmp_path / "data", per_class=6)
+    done = cli("train", str(tiny), "--out", str(tmp_path / "m"), "--epochs", "40")
+    assert done.returncode == 0, done.stderr
+    assert not any(noise in done.stderr + done.stdout for noise in NOISE), done.stderr
+    assert "Epoch 1/" not in done.stdout + done.stderr, "no Keras line per epoch"
+    assert "training: 100%" in done.stderr.replace("\r", "\n") or "training:" in done.stderr
+    assert "restored the weights of epoch" in done.stdout
+
+
+def test_offline_never_runs_npm(tmp_path, monkeypatch):
+    from poseclass.provision import registry
+
+    marker = tmp_path / "npm-was-run"
+    fake = tmp_path / "bin" / "npm"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    monkeypatch.setenv("POSECLASS_HOME", str(tmp_path / "home"))
+    with pytest.raises(registry.ModelError) as caught:
+        registry.ensure_model("thunder", offline=True, report=lambda _: None)
+    assert not marker.exists()
+    text = str(caught.value)
+    assert "\n" not in text and "cache" in text and "--movenet" in text
+    assert text.count("skipped (POSECLASS_OFFLINE is set)") == 2  # the download and npm
+
+
+def test_interrupted_data_fetch_leaves_nothing_a_later_run_accepts(tmp_path, monkeypatch):
+    from poseclass.runtime import data
+
+    source = tmp_path / "copy"
+    for split in ("train", "test"):
+        yoga_subset(source / split, per_class=20)
+
+    real_copytree = shutil.copytree
+
+    def broken_copy(src, dst, **kwargs):
+        real_copytree(Path(src) / "train" / "chair", Path(dst) / "train" / "chair")
+        raise KeyboardInterrupt  # cut off half way
+
+    monkeypatch.setattr(data.shutil, "copytree", broken_copy)
+    with pytest.raises(KeyboardInterrupt):
+        data.fetch("yoga_poses", tmp_path / "dest", source, report=lambda _: None)
+    assert not (tmp_path / "dest").exists() and not list(tmp_path.glob(".dest*"))
+    monkeypatch.undo()
+    counts = data.fetch("yoga_poses", tmp_path / "dest", source, report=lambda _: None, progress=False)
+    assert counts["train"]["chair"] == 20
+
+
+def test_predict_never_raises_for_bad_images(model_dir, tmp_path, monkeypatch):
+    from poseclass.runtime.pipeline import PosePipeline
+
+    pipeline = PosePipeline.load(model_dir)
+    Image.new("RGB", (300, 300), (90, 90, 90)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 300 x 300 > 2 x 100: a "decompression bomb"
+    bomb = pipeline.predict(tmp_path / "big.png")
+    assert bomb.status == "error" and "decompression bomb" in bomb.error
+    monkeypatch.undo()
+    image = np.asarray(Image.open(POSE_TEST / "image3.jpeg").convert("RGB"))
+    as_uint8 = pipeline.predict(image)
+    as_unit_float = pipeline.predict(image.astype(np.float32) / 255)
+    as_255_float = pipeline.predict(image.astype(np.float64))
+    assert as_uint8.label == as_unit_float.label == as_255_float.label == "tree"
+    assert pipeline.predict(image.astype(np.float32) * 3).status == "error"
+    assert pipeline.predict(np.zeros((10, 10, 7), np.uint8)).status == "error"
+
+
+def test_a_worker_that_cannot_start_fails_once_clearly(tmp_path):
+    from poseclass.provision.registry import ensure_model
+    from poseclass.runtime import preprocess
+
+    todo = [(str(p), p.name, 0, 0) for p in sorted((YOGA_TRAIN / "tree").glob("*.jpg"))[:40]]
+    settings = ("lightning", str(ensure_model("lightning")), 1, 0, 0.7)  # passes=0: MoveNet refuses to start
+    started = time.monotonic()
+    with pytest.raises(preprocess.WorkerError, match="could not start"):
+        list(preprocess._run(todo, 2, settings, tmp_path / "journal.jsonl", "test", progress=False))
+    assert time.monotonic() - started < 60, "no endless restarts"
+
+
+def test_an_image_whose_inference_fails_is_skipped_not_fatal(tmp_path, monkeypatch):
+    from poseclass.runtime import movenet, preprocess
+
+    tree = yoga_subset(tmp_path / "tree", per_class=2)
+    victim = sorted((tree / "dog").iterdir())[0]
+    real = movenet.MoveNet.detect
+
+    def flaky(self, image, passes=None):
+        if image.size == Image.open(victim).size and np.asarray(image).mean() == np.asarray(
+                Image.open(victim).convert("RGB")).mean():
+            raise RuntimeError("simulated interpreter failure")
+        return real(self, image, passes)
+
+    monkeypatch.setattr(movenet.MoveNet, "detect", flaky)
+    result = preprocess.preprocess(tree, tmp_path / "out", variant="lightning", workers=1, progress=False)
+    assert [(s.file, s.status) for s in result.skipped] == [(f"dog/{victim.name}", "error")]
+    assert result.n_rows["all"] == 9
+
+
+def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path):
+    tree = yoga_subset(tmp_path / "tree", per_class=40)
+    env = {**os.environ, "POSECLASS_HOME": os.environ.get("POSECLASS_HOME", str(Path.home() / ".cache" / "poseclass"))}
+    args = [sys.executable, "-m", "poseclass.cli", "preprocess", str(tree), "--out", str(tmp_path / "out"),
+            "--workers", "2", "--model", "thunder"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    journal = tmp_path / "out" / ".work"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(p.stat().st_size > 2000 for p in journal.glob("*.jsonl")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "img/s" not in line
+             and "it/s" not in line and "?img" not in line]
+    assert proc.returncode == 130, err
+    assert lines == ["poseclass preprocess: interrupted; finished work is kept, run the same command to resume."]
+    resumed = cli(*args[3:], "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["reused"] > 0 and summary["reused"] + summary["computed"] == 200
+
+
+def test_cache_folders_are_per_movenet_file(tmp_path, monkeypatch):
+    from poseclass.provision.registry import ensure_model
+    from poseclass.runtime.preprocess import cache_dir_for
+
+    lightning, thunder = ensure_model("lightning"), ensure_model("thunder")
+    assert cache_dir_for(tmp_path, lightning, "lightning") != cache_dir_for(tmp_path, thunder, "thunder")
+    copy = tmp_path / "same-name.tflite"
+    copy.write_bytes(thunder.read_bytes())
+    assert cache_dir_for(tmp_path, copy, "thunder") == cache_dir_for(tmp_path, thunder, "thunder")
