@@ -1,7 +1,7 @@
 """poseclass benchmarks: one command, tables on stdout.
 
     .venv/bin/python benchmarks/run.py                 # everything (about 10 minutes here)
-    .venv/bin/python benchmarks/run.py preprocess      # one section: preprocess, passes, predict, train
+    .venv/bin/python benchmarks/run.py preprocess      # one section: preprocess, passes, predict, dask
 
 Data: ../shared/datasets (or $POSECLASS_DATASETS). Speed lives here, not in the tests.
 """
@@ -28,8 +28,22 @@ POSE_TEST = DATASETS / "pose_test_data"
 CORES = os.cpu_count() or 1
 
 
+def cpu_int8() -> str:
+    """The CPU's int8 dot-product support, which decides whether int8 models run faster than float."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown (no /proc/cpuinfo)"
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines()
+                      if line.startswith(("flags", "Features"))), []))
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
+    found = [name for flag, name in (("avx512_vnni", "AVX512-VNNI"), ("avx_vnni", "AVX-VNNI"),
+                                     ("amx_int8", "AMX-INT8"), ("asimddp", "Arm dot-product")) if flag in flags]
+    return f"{model}: int8 dot-product instructions: {', '.join(found) if found else 'none (int8 no faster than float)'}"
+
+
 def table(title: str, header: list[str], rows: list[list[object]]) -> None:
-    """Print a plain-text table (also valid Markdown)."""
+    """Print a plain-text table (also valid Markdown), with the CPU's int8 capability beside it."""
     cells = [header] + [[f"{c:.3g}" if isinstance(c, (float, np.floating)) else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     print(f"\n## {title}\n")
@@ -37,6 +51,7 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
         if n == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print(f"\nCPU: {cpu_int8()}; {CORES} cores")
     sys.stdout.flush()
 
 
@@ -185,7 +200,38 @@ def bench_predict_and_train() -> None:
     table("Train and cold predict wall time", ["what", "seconds"], rows)
 
 
-SECTIONS = {"preprocess": bench_preprocess, "passes": bench_passes, "predict": bench_predict_and_train}
+def bench_dask() -> None:
+    """The local process pool against a Dask LocalCluster with as many worker processes, same images, same cores."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    from poseclass.runtime.preprocess import preprocess
+
+    n = len(images())
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        preprocess(TRAIN, Path(out) / "local", workers=CORES, progress=False)
+        local = n / (time.perf_counter() - start)
+        rows.append([f"local process pool, {CORES} workers", n, local, 1.0, CORES / local * 1000])
+        start = time.perf_counter()
+        with LocalCluster(n_workers=CORES, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            startup = time.perf_counter() - start
+            start = time.perf_counter()
+            preprocess(TRAIN, Path(out) / "dask", progress=False, executor=client)
+            dask = n / (time.perf_counter() - start)
+        same = all((Path(out) / "local" / f).read_bytes() == (Path(out) / "dask" / f).read_bytes()
+                   for f in ("all.csv", "skipped.csv", "labels.txt"))
+        rows.append([f"Dask LocalCluster, {CORES} workers (started in {startup:.1f} s, not counted)", n, dask,
+                     dask / local, CORES / dask * 1000])
+    table(f"Scale-out: preprocess on Dask vs the local pool (default variant; CSVs identical: {same})",
+          ["engine", "images", "images/s", "x local", "core-ms per image"], rows)
+
+
+SECTIONS = {"preprocess": bench_preprocess, "passes": bench_passes, "predict": bench_predict_and_train,
+            "dask": bench_dask}
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ numpy and Pillow, never for TensorFlow, pandas or matplotlib.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -165,13 +166,23 @@ def cmd_detect(args: argparse.Namespace) -> int:
 # --- preprocess --------------------------------------------------------------------------
 
 
+def _executor(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """The ``--dask`` cluster's client for the duration of a command, or None (the local process pool)."""
+    if not args.dask:
+        return contextlib.nullcontext()
+    from poseclass.runtime.cluster import dask_client
+
+    return dask_client(args.dask)
+
+
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from poseclass.runtime.preprocess import preprocess
 
-    result = preprocess(
-        args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
-        passes=args.passes, progress=_progress(args),
-    )
+    with _executor(args) as executor:
+        result = preprocess(
+            args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
+            passes=args.passes, progress=_progress(args), executor=executor,
+        )
     summary = {
         "out_dir": str(result.out_dir), "labels": result.labels,
         "csv": {k: str(v) for k, v in result.csv.items()}, "rows": result.n_rows,
@@ -254,8 +265,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from poseclass.runtime.evaluate import evaluate
 
     picture = args.picture or str(Path(args.model) / f"evaluate_{Path(args.data_dir).resolve().name}.png")
-    metrics = evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
-                       progress=_progress(args), picture=_writable_picture(picture))
+    picture = _writable_picture(picture)
+    with _executor(args) as executor:
+        metrics = evaluate(args.data_dir, args.model, workers=args.workers, movenet_path=args.movenet,
+                           progress=_progress(args), picture=picture, executor=executor)
     if args.json:
         _emit_json(metrics)
         return 0
@@ -335,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--passes", type=positive_int, default=None, help="at most this many MoveNet passes per image")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://SCHEDULER:8786, or local:N for N local worker processes "
+                   "(needs pip install 'poseclass[dask]'; images must be at the same path on every worker)")
     p.set_defaults(func=cmd_preprocess)
 
     p = sub.add_parser("train", help="images or keypoint CSVs -> exported classifier (stage 2)",
@@ -376,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--movenet", metavar="PATH.tflite")
     p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--picture", metavar="OUT.png", help="confusion matrix picture (default: in MODEL_DIR)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://SCHEDULER:8786, or local:N for N local worker processes "
+                   "(needs pip install 'poseclass[dask]'; images must be at the same path on every worker)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("data", help="fetch an example dataset",
@@ -399,13 +418,15 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[quiet.QUIET_ENV] = "1"
     from poseclass.extras import MissingExtra
     from poseclass.provision.registry import ModelError
+    from poseclass.runtime.cluster import ClusterError
     from poseclass.runtime.images import ImageError
     from poseclass.runtime.modeldir import ModelDirError
-    from poseclass.runtime.preprocess import DatasetError, WorkerError
+    from poseclass.runtime.preprocess import DatasetError
+    from poseclass.runtime.workers import WorkerError
 
     try:
         return args.func(args)
-    except (UserError, DatasetError, ModelError, ModelDirError, ImageError, MissingExtra, WorkerError,
+    except (UserError, DatasetError, ModelError, ModelDirError, ImageError, MissingExtra, WorkerError, ClusterError,
             FileNotFoundError) as error:
         print(f"poseclass {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@
 
 ``pip install poseclass`` is the runtime (LiteRT, numpy, Pillow): detect, predict, evaluate.
 ``poseclass[train]`` adds TensorFlow/Keras, pandas, scikit-learn and matplotlib for training,
-MoveNet conversion and the pictures.
+MoveNet conversion and the pictures. ``poseclass[dask]`` adds ``--dask`` (a Dask cluster for
+preprocess and evaluate); ``poseclass[video]`` adds video input.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 TRAIN = "train"
+DASK = "dask"
 
 
 class MissingExtra(ImportError):

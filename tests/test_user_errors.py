@@ -240,14 +240,15 @@ def test_predict_never_raises_for_bad_images(model_dir, tmp_path, monkeypatch):
 
 
 def test_a_worker_that_cannot_start_fails_once_clearly(tmp_path):
-    from poseclass.provision.registry import ensure_model
-    from poseclass.runtime import preprocess
+    from poseclass.provision.registry import ensure_model, sha256
+    from poseclass.runtime import workers
 
     todo = [(str(p), p.name, 0, 0) for p in sorted((YOGA_TRAIN / "tree").glob("*.jpg"))[:40]]
-    settings = ("lightning", str(ensure_model("lightning")), 1, 0, 0.7)  # passes=0: MoveNet refuses to start
+    model = ensure_model("lightning")
+    spec = workers.DetectorSpec("lightning", str(model), sha256(model), 1, 0, 0.7)  # passes=0: MoveNet refuses
     started = time.monotonic()
-    with pytest.raises(preprocess.WorkerError, match="could not start"):
-        list(preprocess._run(todo, 2, settings, tmp_path / "journal.jsonl", "test", progress=False))
+    with pytest.raises(workers.WorkerError, match="could not start"):
+        list(workers.run(todo, spec, tmp_path / "journal.jsonl", "test", progress=False, workers=2))
     assert time.monotonic() - started < 60, "no endless restarts"
 
 

@@ -16,7 +16,8 @@ from poseclass.extras import available
 from poseclass.runtime.metrics import summarize
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.pipeline import Classifier
-from poseclass.runtime.preprocess import NOT_IMAGE, DatasetError, Skip, cached_preprocess, read_csv
+from poseclass.runtime.preprocess import DatasetError, Skip, cached_preprocess, read_csv
+from poseclass.runtime.workers import NOT_IMAGE
 
 
 def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: list[Skip],
@@ -38,13 +39,13 @@ def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: 
 
 
 def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None = None, movenet_path: str | None = None,
-             progress: bool = True, picture: str | Path | None = None) -> dict[str, object]:
+             progress: bool = True, picture: str | Path | None = None, executor: object | None = None) -> dict[str, object]:
     """Accuracy of an exported model over ALL images of a labelled tree (no-pose and unreadable count as wrong)."""
     manifest = read_manifest(model_dir)
     labels = list(manifest["labels"])
     movenet_path = movenet_path or bundled_movenet(model_dir, manifest)
     result = cached_preprocess(data_dir, **movenet_settings(manifest), workers=workers, movenet_path=movenet_path,
-                               progress=progress)
+                               progress=progress, executor=executor)
     unknown = sorted(set(result.labels) - set(labels))
     if unknown:
         raise DatasetError(f"{data_dir}: classes {unknown} are not among the model's labels {labels}.")

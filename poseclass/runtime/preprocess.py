@@ -24,7 +24,6 @@ always rewritten whole from the journal, atomically.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,8 +34,8 @@ import numpy as np
 
 from poseclass.provision.registry import DEFAULT_VARIANT, sha256
 from poseclass.runtime.files import LABELS_NAME, atomic_write, locked, write_labels
-from poseclass.runtime.images import ImageError
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
+from poseclass.runtime.workers import DetectorSpec, run
 
 SPLITS = ("train", "test")
 FLAT_SPLIT = "all"
@@ -44,8 +43,6 @@ META_COLUMNS = ["file", "class_name", "class_index", "width", "height"]
 KEYPOINT_COLUMNS = [f"{name}_{part}" for name in KEYPOINT_NAMES for part in ("x", "y", "score")]
 CSV_COLUMNS = META_COLUMNS + KEYPOINT_COLUMNS
 SKIPPED_COLUMNS = ["split", "file", "class_name", "status", "reason"]
-# Skipped files that are not images at all: reported, but no wrong answer in any accuracy.
-NOT_IMAGE = "not_image"
 META_NAME = "preprocess.json"
 
 
@@ -124,64 +121,6 @@ def scan(data_dir: str | Path) -> Tree:
     return tree
 
 
-# --- images -> journal records (runs in worker processes, or in-process with one worker) --------
-
-# MoveNet interpreters of this process, by settings: built on first use and kept, because an
-# interpreter is neither picklable nor thread-safe (so tasks carry settings, not detectors).
-_detectors: dict[tuple, object] = {}
-
-
-def _detector(settings: tuple) -> object:
-    from poseclass.runtime.movenet import MoveNet
-
-    if settings not in _detectors:
-        variant, model_path, num_threads, passes, refine_below = settings
-        _detectors[settings] = MoveNet(variant, model_path, num_threads=num_threads, passes=passes,
-                                       refine_below=refine_below)
-    return _detectors[settings]
-
-
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (one message, not one traceback per worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _detect_batch(settings: tuple, batch: list[tuple[str, str, int, int]]) -> list[dict[str, object]]:
-    """Journal records of a batch of files (batches keep per-task overhead small)."""
-    detector = _detector(settings)
-    return [_detect_record(detector, item) for item in batch]
-
-
-def _detect_record(detector: object, item: tuple[str, str, int, int]) -> dict[str, object]:
-    """Journal record of one file: keypoints normalised by image size, or why it was skipped."""
-    from poseclass.runtime.images import IMAGE_SUFFIXES, load_rgb
-    from poseclass.runtime.movenet import MoveNet
-
-    path, rel, size, mtime = item
-    record: dict[str, object] = {"rel": rel, "size": size, "mtime": mtime}
-    try:
-        image = load_rgb(path)
-    except ImageError as error:
-        if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
-            record.update(status=NOT_IMAGE, skip=f"{rel}: not an image (neither its name nor its content); ignored")
-        else:
-            record.update(status="unreadable", skip=str(error).replace(path, rel))
-        return record
-    try:
-        pose = detector.detect(image)
-    except Exception as error:  # one image whose inference fails must not end the batch
-        record.update(status="error", skip=f"{rel}: MoveNet failed on it ({type(error).__name__}: {error})")
-        return record
-    if not MoveNet.has_person(pose):
-        record.update(status="no_pose", skip=f"{rel}: no person found (keypoint confidence {pose.presence:.2f})")
-        return record
-    kp = np.column_stack([pose.xy[:, 0] / pose.width, pose.xy[:, 1] / pose.height, pose.scores])
-    record.update(width=pose.width, height=pose.height, kp=[round(float(v), 6) for v in kp.ravel()])
-    return record
-
-
 # --- the journal ---------------------------------------------------------------------------
 
 
@@ -244,10 +183,14 @@ def preprocess(
     passes: int | None = None,
     refine_below: float | None = None,
     progress: bool = True,
+    executor: object | None = None,
 ) -> PreprocessResult:
     """Run MoveNet over an image tree and write the keypoint CSVs (see the module docstring).
 
     Resumable: results already in OUT_DIR's journal for an unchanged file are reused.
+    ``executor`` runs the work elsewhere: any ``concurrent.futures.Executor``, or a
+    ``dask.distributed.Client`` (see :mod:`poseclass.runtime.workers`); the files written are
+    the same byte for byte.
     """
     from poseclass.provision.registry import ensure_model
     from poseclass.runtime import movenet
@@ -263,8 +206,8 @@ def preprocess(
     # (a rebuilt or user-given model) must not reuse keypoints it did not make.
     signature = f"{variant}-{model_sha[:12]}-p{passes}-r{refine_below:g}"
     workers = max(1, workers or os.cpu_count() or 1)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    settings = (variant, model_path, threads, passes, refine_below)
+    threads = 1 if executor is not None else max(1, (os.cpu_count() or 1) // workers)
+    spec = DetectorSpec(variant, model_path, model_sha, threads, passes, refine_below)
 
     csv_paths, n_rows, skipped = {}, {}, []
     n_computed = n_reused = 0
@@ -280,7 +223,7 @@ def preprocess(
             todo.append((str(item.path), item.rel, stat.st_size, stat.st_mtime_ns))
         n_reused += len(items) - len(todo)
         if todo:
-            for record in _run(todo, workers, settings, journal, f"{split} ({variant})", progress):
+            for record in run(todo, spec, journal, f"{split} ({variant})", progress, workers, executor):
                 records[str(record["rel"])] = record
                 n_computed += 1
         rows = _rows(items, records, tree.labels)
@@ -297,69 +240,6 @@ def preprocess(
             "movenet_file": model_path, "movenet_sha256": model_sha}
     atomic_write(out / META_NAME, json.dumps(meta, indent=2))
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
-
-
-class WorkerError(RuntimeError):
-    """The detector could not start in a worker (e.g. a broken model file): reported once, run stopped."""
-
-
-def _run(
-    todo: list[tuple[str, str, int, int]], workers: int, settings: tuple, journal: Path, label: str, progress: bool,
-    batch_size: int = 8,
-) -> Iterator[dict[str, object]]:
-    """Detect keypoints for ``todo``, appending each record to the journal the moment it arrives.
-
-    Work goes out in batches to a pool of spawned processes; at most two batches per worker
-    are in flight, so memory stays flat however long ``todo`` is.
-    """
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from poseclass.runtime.quiet import progress_bar
-
-    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-    bar = progress_bar(total=len(todo), desc=label, unit="img", disable=not progress)
-    with open(journal, "a", encoding="utf-8") as log:
-        def keep(records: list[dict[str, object]]) -> Iterator[dict[str, object]]:
-            for record in records:
-                log.write(json.dumps(record) + "\n")
-            log.flush()
-            bar.update(len(records))
-            yield from records
-
-        try:
-            if workers == 1 or len(batches) == 1:
-                for batch in batches:
-                    yield from keep(_detect_batch(settings, batch))
-                return
-            pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
-            try:
-                pending, queue = set(), iter(batches)
-                for batch in queue:
-                    pending.add(pool.submit(_detect_batch, settings, batch))
-                    if len(pending) < 2 * workers:
-                        continue
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield from keep(_result(future))
-                for future in pending:
-                    yield from keep(_result(future))
-            finally:  # on an error or Ctrl-C: drop queued batches; running ones end within a batch
-                pool.shutdown(wait=False, cancel_futures=True)
-        finally:
-            bar.close()
-
-
-def _result(future: object) -> list[dict[str, object]]:
-    """A batch's records; a worker that could not even build its detector stops the run with one message."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return future.result()
-    except BrokenProcessPool as error:
-        raise WorkerError(f"a preprocess worker died ({error}); finished images are kept, "
-                          "run again to resume") from None
-    except Exception as error:  # noqa: BLE001 - per-image errors are caught in the worker: this is setup
-        raise WorkerError(f"MoveNet could not start in a worker: {type(error).__name__}: {error}") from None
 
 
 def cache_dir_for(data_dir: Path, model: Path, variant: str) -> Path:
