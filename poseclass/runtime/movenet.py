@@ -40,8 +40,9 @@ def check_settings(passes: int, refine_below: float) -> None:
     """Refuse crop-refinement settings that cannot work, with a message that says what can."""
     if not isinstance(passes, int) or passes < 1:
         raise ValueError(f"passes must be a whole number of at least 1, not {passes!r}")
-    if not 0 < refine_below <= 1:
-        raise ValueError(f"refine_below must be in (0, 1] (a fraction of the previous crop), not {refine_below!r}")
+    if not refine_below > 0:
+        raise ValueError(f"refine_below must be above 0 (a fraction of the previous crop; 1 or more: always "
+                         f"refine), not {refine_below!r}")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,31 @@ def progress_bar(**options: object) -> object:
     return tqdm(file=sys.stderr, **options)
 
 
+@contextlib.contextmanager
+def working(label: str) -> Iterator[None]:
+    """A line that shows ``label`` and the time spent, for a long step with no measurable progress.
+
+    Off with ``--quiet``/``--json``, like the progress bars.
+    """
+    import threading
+
+    bar = progress_bar(desc=label, bar_format="{desc}: {elapsed}", disable=bool(os.environ.get(QUIET_ENV)))
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        bar.close()
+
+
 def verbose() -> bool:
     """Whether library logs should be shown (``--verbose``)."""
     return bool(os.environ.get(VERBOSE_ENV))
@@ -53,6 +78,15 @@ def quiet_tensorflow_logs() -> None:
         os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
         for name in ("absl", "tensorflow"):  # Python-side warnings such as the converter's deprecation notes
             logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def import_tensorflow() -> object:
+    """``import tensorflow`` without its start-up logs (oneDNN, CPU features) in the terminal."""
+    quiet_tensorflow_logs()
+    with native_stderr_silenced():
+        import tensorflow
+
+    return tensorflow
 
 
 @contextlib.contextmanager

@@ -6,9 +6,7 @@ C++ start-up logs kept out of the terminal (see :mod:`poseclass.runtime.quiet`).
 """
 
 from poseclass.extras import TRAIN, require
-from poseclass.runtime.quiet import native_stderr_silenced, quiet_tensorflow_logs
+from poseclass.runtime.quiet import import_tensorflow
 
 require(TRAIN, "pandas", "sklearn", "matplotlib", "keras", "tensorflow", what="training")
-quiet_tensorflow_logs()
-with native_stderr_silenced():
-    import tensorflow  # noqa: F401  (imported for its side effect: its start-up logs go nowhere)
+import_tensorflow()
