@@ -23,6 +23,7 @@ typical use:
   poseclass predict photo.jpg --model model/            image -> ranked classes
   poseclass evaluate yoga_poses/test --model model/     accuracy over a labelled tree
   poseclass detect photo.jpg --overlay pose.png         keypoints of one person
+  poseclass deploy model/                               the files apps ship (metadata, fused model)
 
 MoveNet models are provisioned on first use (see `poseclass models --help`).
 """
@@ -223,10 +224,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train.train(
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
         group_pattern=args.group_pattern, validation_fraction=args.validation, seed=args.seed,
-        progress=_progress(args), verbose=2 if args.verbose else int(_progress(args)), force=args.force, **settings,
+        progress=_progress(args), verbose=2 if args.verbose else int(_progress(args)), force=args.force,
+        fused=not args.no_fused, **settings,
     )
     if args.json:
-        _emit_json({"model_dir": str(result.model_dir), "metrics": result.metrics, "pictures": [str(p) for p in result.pictures]})
+        _emit_json({"model_dir": str(result.model_dir), "metrics": result.metrics,
+                    "pictures": [str(p) for p in result.pictures], "deploy": [str(p) for p in result.deployed]})
         return 0
     m = result.metrics
     print(f"restored the weights of epoch {m['best_epoch']} of {m['epochs_run']} (lowest validation loss)")
@@ -239,7 +242,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if m["test"]["n_no_pose"] or m["test"]["n_unreadable"]:
             print(f"  counted as wrong: {m['test']['n_no_pose']} no pose, {m['test']['n_unreadable']} unreadable")
     print(f"TFLite vs Keras max |difference|: {m['tflite_vs_keras_max_abs_diff']:.2e}")
-    print(f"\nmodel: {result.model_dir}/pose_classifier.tflite (+ labels.txt, manifest.json, pose_classifier.keras, metrics.json)")
+    print(f"\nmodel folder: {result.model_dir} (pose_classifier.tflite with labels in its metadata, its MoveNet, "
+          "labels.txt, manifest.json, pose_classifier.keras, metrics.json)")
+    print("for apps: " + ", ".join(p.name for p in result.deployed) + " (see README: Deploy)")
     print("pictures: " + ", ".join(str(p) for p in result.pictures))
     return 0
 
@@ -281,6 +286,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"confusion matrix: {metrics['picture']}")
     else:
         print("(no confusion-matrix picture: it needs matplotlib, from pip install 'poseclass[train]')")
+    return 0
+
+
+# --- deploy ------------------------------------------------------------------------------
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from poseclass.extras import TRAIN, require
+
+    if not args.no_fused:
+        require(TRAIN, "tensorflow", "keras", what="the fused model (skip it with --no-fused)")
+    from poseclass.deploy.bundle import write_deploy
+
+    written = write_deploy(args.model_dir, fused=not args.no_fused)
+    if args.json:
+        _emit_json({"model_dir": str(args.model_dir), "files": [str(p) for p in written]})
+        return 0
+    for path in written:
+        print(f"{path}  ({path.stat().st_size / 1024:.1f} KB)")
     return 0
 
 
@@ -370,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=positive_int, help="at most this many epochs (early stopping restores the best)")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
     p.add_argument("--workers", type=positive_int, default=None, help="preprocess processes (default: all cores)")
+    p.add_argument("--no-fused", action="store_true", help="skip building pose_fused.tflite (see `poseclass deploy`)")
     p.add_argument("--force", action="store_true",
                    help="replace MODEL_DIR even if it is not a poseclass model folder (a model folder is always replaced whole)")
     p.set_defaults(func=cmd_train)
@@ -396,6 +421,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a Dask cluster: tcp://SCHEDULER:8786, or local:N for N local worker processes "
                    "(needs pip install 'poseclass[dask]'; images must be at the same path on every worker)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("deploy", help="write the files apps ship into a model folder",
+                       description="Add standard TFLite metadata (labels, tensor descriptions) to MODEL_DIR's "
+                       "pose_classifier.tflite, and build pose_fused.tflite: one model from a letterboxed uint8 "
+                       "image to class probabilities (MoveNet and the classifier in one graph; MediaPipe's "
+                       "ImageClassifier runs it as it is). `poseclass train` does this itself.")
+    p.add_argument("model_dir", metavar="MODEL_DIR")
+    p.add_argument("--no-fused", action="store_true", help="only the metadata (no TensorFlow needed)")
+    p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("data", help="fetch an example dataset",
                        description="Fetch an example dataset into DEST and check it (class folders, image counts). "

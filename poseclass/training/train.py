@@ -7,11 +7,12 @@ what apps run.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from poseclass.deploy.bundle import write_deploy
 from poseclass.provision.registry import DEFAULT_VARIANT
 from poseclass.runtime.evaluate import score
 from poseclass.runtime.files import replace_dir
@@ -26,12 +27,14 @@ class TrainResult:
     model_dir: Path
     metrics: dict[str, object]
     pictures: list[Path]
+    deployed: list[Path] = field(default_factory=list)
 
 
 def train(
     data_dir: str | Path, out_dir: str | Path, *, variant: str = DEFAULT_VARIANT, workers: int | None = None,
     movenet_path: str | None = None, group_pattern: str | None = None, validation_fraction: float = 0.2,
-    seed: int = 0, progress: bool = True, verbose: int = 0, force: bool = False, **settings: object,
+    seed: int = 0, progress: bool = True, verbose: int = 0, force: bool = False, fused: bool = True,
+    **settings: object,
 ) -> TrainResult:
     """Image tree or keypoint CSVs → exported model directory with metrics and pictures.
 
@@ -52,8 +55,10 @@ def train(
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as staging:
         result = _train_into(Path(staging) / out.name, splits, group_pattern, validation_fraction, seed, verbose,
                              settings)
+        result.deployed = write_deploy(result.model_dir, fused=fused)
         replace_dir(result.model_dir, out)
     result.pictures = [out / p.name for p in result.pictures]
+    result.deployed = [out / p.name for p in result.deployed]
     result.model_dir = out
     result.metrics["skipped_csv"] = str(Path(splits["train"].meta.get("out_dir", data_dir)) / "skipped.csv")
     return result

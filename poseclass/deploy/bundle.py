@@ -1,0 +1,64 @@
+"""Writing a model folder's deploy files: the classifier's metadata and the fused model.
+
+Both are derived from files the folder already holds (the exported classifier, its labels,
+its Keras model and the MoveNet variant in the manifest), so ``poseclass deploy`` can bring a
+folder written by an older poseclass up to date, and running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from poseclass import __version__
+from poseclass.deploy.metadata import ModelInfo, TensorInfo, read_metadata, with_metadata
+from poseclass.runtime.files import LABELS_NAME, atomic_write
+from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, read_manifest
+
+FUSED_NAME = "pose_fused.tflite"
+
+
+def classifier_metadata(model: bytes, manifest: dict[str, object], labels_txt: bytes) -> bytes:
+    """The exported classifier with standard TFLite metadata and ``labels.txt`` zipped in.
+
+    Apps and tools (Android Studio's model viewer, the Task Library, Netron) read the labels
+    and the tensor descriptions from it, instead of a loose labels.txt that can drift.
+    """
+    labels = list(manifest["labels"])
+    movenet = dict(manifest["movenet"])
+    info = ModelInfo(
+        name="poseclass pose classifier",
+        description=(f"Classifies a person's pose as one of: {', '.join(labels)}. Chain it after MoveNet "
+                     f"{movenet.get('variant')} (single pose): feed MoveNet's output tensor as it is."),
+        version=__version__,
+        author="poseclass",
+    )
+    keypoints = TensorInfo("movenet_keypoints", "MoveNet single-pose output as is: float32 [1, 1, 17, 3], the 17 "
+                           "COCO keypoints (nose ... right_ankle) as (y, x, score); y and x in MoveNet's frame of a "
+                           "square (letterboxed) input. The model centres and scales each pose itself.")
+    probabilities = TensorInfo("probabilities", "Probability of each pose class, in labels.txt order (sums to 1)",
+                               min=(0.0,), max=(1.0,), labels_file=LABELS_NAME)
+    return with_metadata(model, info, [keypoints], [probabilities], {LABELS_NAME: labels_txt})
+
+
+def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
+    """Give ``model_dir``'s classifier its metadata (once) and, with ``fused``, build the fused model."""
+    folder = Path(model_dir)
+    manifest = read_manifest(folder)
+    written = [folder / TFLITE_NAME]
+    model = written[0].read_bytes()
+    if read_metadata(model) is None:
+        atomic_write(written[0], classifier_metadata(model, manifest, (folder / LABELS_NAME).read_bytes()))
+    entry: dict[str, object] = {"classifier_metadata": True, "fused": None}
+    if fused:
+        from poseclass.deploy.fused import build_fused, graph_variant, input_size
+
+        atomic_write(folder / FUSED_NAME, build_fused(folder))
+        written.append(folder / FUSED_NAME)
+        variant = str(dict(manifest["movenet"]).get("variant"))
+        entry["fused"] = {"file": FUSED_NAME, "input": [1, input_size(folder), input_size(folder), 3],
+                          "movenet_graph": graph_variant(variant), "passes": 1}
+    manifest["deploy"] = entry
+    manifest["tflite_bytes"] = written[0].stat().st_size
+    atomic_write(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+    return written

