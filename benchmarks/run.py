@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.provision.registry import VARIANTS
+from poseclass.provision.registry import SINGLE_POSE_VARIANTS as VARIANTS  # MultiPose: benchmarks/multipose.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))

@@ -17,10 +17,12 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "MoveNet": "poseclass.runtime.movenet",
+    "MultiPoseNet": "poseclass.runtime.multipose",
     "Pose": "poseclass.runtime.keypoints",
     "PosePipeline": "poseclass.runtime.pipeline",
     "preprocess": "poseclass.runtime.preprocess",
     "evaluate": "poseclass.runtime.evaluate",
+    "inspect_data": "poseclass.runtime.inspect",
     "KeypointDataset": "poseclass.training.dataset",
     "load_splits": "poseclass.training.dataset",
     "PoseClassifier": "poseclass.training.classifier",

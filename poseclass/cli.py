@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from poseclass.provision.registry import DEFAULT_VARIANT, VARIANTS
@@ -23,6 +24,7 @@ typical use:
   poseclass predict photo.jpg --model model/            image -> ranked classes
   poseclass evaluate yoga_poses/test --model model/     accuracy over a labelled tree
   poseclass detect photo.jpg --overlay pose.png         keypoints of one person
+  poseclass inspect yoga_poses/                         duplicates, leaks, mislabelled and unusable images
   poseclass deploy model/                               the files apps ship (metadata, fused model)
 
 MoveNet models are provisioned on first use (see `poseclass models --help`).
@@ -33,26 +35,25 @@ class UserError(Exception):
     """An error the user can fix: printed as one line, exit status 2, no traceback."""
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1 (0 is refused, never taken as "not given")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def number_type(cast: type, ok: Callable[[float], bool], rule: str) -> Callable[[str], float]:
+    """An argparse type: ``cast(text)`` if ``ok`` accepts it, else a message that states ``rule``.
+
+    Ranges are checked where the value is read, so 0 is refused rather than taken as "not given".
+    """
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if cast is int else 'number'}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {value:g}")
+        return value
+
+    return parse
 
 
-def fraction(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), not {value:g}")
-    return value
+positive_int = number_type(int, lambda v: v >= 1, "at least 1")
+fraction = number_type(float, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)")
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -76,9 +77,15 @@ def _emit_json(value: object) -> None:
     sys.stdout.write("\n")
 
 
+def _add_exclude_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exclude", metavar="FILE",
+                        help="leave out the files listed in FILE (one path per line, relative to DATA_DIR or absolute; "
+                        "# comments), e.g. from `poseclass inspect --write-exclude`; listed in skipped.csv as excluded")
+
+
 def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT) -> None:
     parser.add_argument(
-        "--model", dest="variant", choices=list(VARIANTS), default=default,
+        "--model", dest="variant", choices=[name for name, spec in VARIANTS.items() if not spec.multipose], default=default,
         help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "
         "about 2x faster on a CPU, keypoints as accurate; see README) or lightning (192 px, fastest)"
         + (f"; default {default}" if default else ""),
@@ -131,7 +138,11 @@ def _overlay_paths(base: str, images: list[str]) -> list[Path]:
 def cmd_detect(args: argparse.Namespace) -> int:
     from poseclass.runtime.images import ImageError, load_rgb
     from poseclass.runtime.movenet import MoveNet
+    from poseclass.people_cli import check_multi_args, detect_people
 
+    check_multi_args(args, UserError)
+    if args.multi:
+        return detect_people(args, UserError)
     net = MoveNet(args.variant, args.movenet, passes=args.passes)
     results, failed = [], False
     overlays = _overlay_paths(args.overlay, args.images) if args.overlay else []
@@ -182,7 +193,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     with _executor(args) as executor:
         result = preprocess(
             args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
-            passes=args.passes, progress=_progress(args), executor=executor,
+            passes=args.passes, progress=_progress(args), executor=executor, exclude=args.exclude,
         )
     summary = {
         "out_dir": str(result.out_dir), "labels": result.labels,
@@ -196,9 +207,13 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         print(f"{split}: {result.n_rows[split]} images -> {path}")
     print(f"labels ({len(result.labels)}): {', '.join(result.labels)} -> {result.out_dir / 'labels.txt'}")
     print(f"computed {result.n_computed}, reused {result.n_reused} from an earlier run")
-    if result.skipped:
-        print(f"skipped {len(result.skipped)} files (see {result.out_dir / 'skipped.csv'}):")
-        for row in result.skipped[:10]:
+    others = [row for row in result.skipped if row.status != "excluded"]
+    if len(others) < len(result.skipped):
+        print(f"excluded {len(result.skipped) - len(others)} files listed in {args.exclude} "
+              "(in skipped.csv as excluded)")
+    if others:
+        print(f"skipped {len(others)} files (see {result.out_dir / 'skipped.csv'}):")
+        for row in others[:10]:
             print(f"  [{row.split}] {row.reason}")
     return 0
 
@@ -225,7 +240,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
         group_pattern=args.group_pattern, validation_fraction=args.validation, seed=args.seed,
         progress=_progress(args), verbose=2 if args.verbose else int(_progress(args)), force=args.force,
-        fused=not args.no_fused, **settings,
+        fused=not args.no_fused, exclude=args.exclude, **settings,
     )
     if args.json:
         _emit_json({"model_dir": str(result.model_dir), "metrics": result.metrics,
@@ -234,13 +249,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     m = result.metrics
     print(f"restored the weights of epoch {m['best_epoch']} of {m['epochs_run']} (lowest validation loss)")
     print(f"\ntrained on {m['split']['train']} poses, validated on {m['split']['validation']} ({m['split']['validation_by']})")
-    if m["skipped"]:
-        print(f"skipped {m['skipped']} training images with no usable keypoints (see {m['skipped_csv']})")
+    if m["skipped"] > m["excluded"]:
+        print(f"skipped {m['skipped'] - m['excluded']} training images with no usable keypoints "
+              f"(see {m['skipped_csv']})")
+    if m["excluded"]:
+        print(f"excluded {m['excluded']} training images (--exclude; listed in {m['skipped_csv']})")
     _print_metrics("validation (Keras model)", m["validation"])
     if "test" in m:
         _print_metrics("test (exported TFLite model, every test image)", m["test"])
         if m["test"]["n_no_pose"] or m["test"]["n_unreadable"]:
             print(f"  counted as wrong: {m['test']['n_no_pose']} no pose, {m['test']['n_unreadable']} unreadable")
+        if m["test"]["n_excluded"]:
+            print(f"  note: {m['test']['n_excluded']} test images were excluded: "
+                  "this is not a score over every test image")
     print(f"TFLite vs Keras max |difference|: {m['tflite_vs_keras_max_abs_diff']:.2e}")
     print(f"\nmodel folder: {result.model_dir} (pose_classifier.tflite with labels in its metadata, its MoveNet, "
           "labels.txt, manifest.json, pose_classifier.keras, metrics.json)")
@@ -251,7 +272,26 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.runtime.video import is_video
 
+    if args.camera is not None or any(is_video(name) for name in args.images):
+        from poseclass.video_cli import predict_videos
+
+        if args.multi:  # tracking several people across frames is not built yet: say so rather than ignore --multi
+            raise UserError("--multi works on images only for now; for a video, leave it out (the most prominent "
+                            "person is classified)")
+        return predict_videos(args, UserError)
+    if not args.images:
+        raise UserError("give at least one IMAGE or VIDEO, or --camera N")
+    video_only = [flag for flag, value in (("--out", args.out), ("--annotate", args.annotate), ("--count", args.count))
+                  if value]
+    if video_only:
+        raise UserError(f"{video_only[0]} is for videos, and no input is a video")
+    from poseclass.people_cli import check_multi_args, predict_people
+
+    check_multi_args(args, UserError)
+    if args.multi:
+        return predict_people(args, UserError)
     pipeline = PosePipeline.load(args.model, args.movenet)
     results = [pipeline.predict(name) for name in args.images]
     if args.json:
@@ -286,6 +326,48 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"confusion matrix: {metrics['picture']}")
     else:
         print("(no confusion-matrix picture: it needs matplotlib, from pip install 'poseclass[train]')")
+    return 0
+
+
+# --- inspect -----------------------------------------------------------------------------
+
+
+def _writable(path: str, option: str) -> str:
+    """``path`` if a file can be written there (checked before any work); else a one-line error."""
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write {path} ({error.strerror}); pass {option} somewhere writable") from None
+    return path
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from poseclass.runtime.exclude import write_exclude
+    from poseclass.runtime.inspect import inspect_data
+    from poseclass.runtime.inspect.page import write_page
+    from poseclass.runtime.inspect.summary import exclude_entries, summary_lines
+    from poseclass.runtime.preprocess import scan
+
+    scan(args.data_dir)  # a bad DATA_DIR is one line before any file is written
+    page = _writable(args.html or f"inspect-{Path(args.data_dir).resolve().name}.html", "--html OUT.html")
+    if args.write_exclude:
+        _writable(args.write_exclude, "--write-exclude FILE")
+    report = inspect_data(args.data_dir, variant=args.variant, movenet_path=args.movenet, workers=args.workers,
+                          progress=_progress(args))
+    report["html"] = str(write_page(report, page, progress=_progress(args)))
+    if args.write_exclude:
+        entries = exclude_entries(report)
+        write_exclude(args.write_exclude, entries)
+        report["exclude_file"] = args.write_exclude
+    if args.json:
+        _emit_json(report)
+        return 0
+    print("\n".join(summary_lines(report)))
+    print(f"page with thumbnails and skeletons: {report['html']}")
+    if args.write_exclude:
+        print(f"exclude list ({len(entries)} files outside test/): {args.write_exclude}; "
+              f"use it with `poseclass train {args.data_dir} --exclude {args.write_exclude}`")
     return 0
 
 
@@ -328,7 +410,27 @@ def cmd_data(args: argparse.Namespace) -> int:
 # --- parser ------------------------------------------------------------------------------
 
 
+def _add_video_args(parser: argparse.ArgumentParser) -> None:
+    """predict's options for videos (recognised by content; needs pip install 'poseclass[video]').
+
+    Defaults are left to poseclass.runtime.smoothing (numpy is not imported just to build the parser).
+    """
+    video = parser.add_argument_group("videos", "a VIDEO gets one row per frame and a summary of segments and "
+                                      "repetitions; --json: one JSON line per frame, then the summary line")
+    video.add_argument("--camera", type=int, metavar="N", help="read webcam N live instead (Ctrl-C ends it)")
+    video.add_argument("--out", metavar="FRAMES.csv", help="write the per-frame rows here (with --json: only the summary on stdout)")
+    video.add_argument("--annotate", metavar="OUT.mp4", help="write the video with skeleton, label, hold timer and counts")
+    video.add_argument("--count", action="append", metavar="CLASS", help="count repetitions of CLASS (repeatable)")
+    video.add_argument("--enter", type=fraction, help="a repetition starts at this smoothed probability (default 0.6)")
+    video.add_argument("--exit", type=fraction, help="... and is counted when it falls to this (default 0.4)")
+    video.add_argument("--alpha", type=fraction, help="weight of each new frame in the probability average (default 0.6)")
+    video.add_argument("--min-segment", type=float, metavar="SECONDS",
+                       help="a class must hold this long to start a segment (default 0.5)")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from poseclass.people_cli import add_multi_args
+
     parser = argparse.ArgumentParser(
         prog="poseclass",
         description="Turn a folder of labelled photos of people into a small pose classifier (MoveNet + TFLite).",
@@ -361,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("--passes", type=positive_int, default=None, help="at most this many MoveNet passes per image (crop refinement)")
     p.add_argument("--overlay", metavar="OUT.png", help="draw the skeleton on the image and save it here")
+    add_multi_args(p)
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("preprocess", help="images -> keypoint CSVs (stage 1)",
@@ -375,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://SCHEDULER:8786, or local:N for N local worker processes "
                    "(needs pip install 'poseclass[dask]'; images must be at the same path on every worker)")
+    _add_exclude_arg(p)
     p.set_defaults(func=cmd_preprocess)
 
     p = sub.add_parser("train", help="images or keypoint CSVs -> exported classifier (stage 2)",
@@ -397,16 +501,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fused", action="store_true", help="skip building pose_fused.tflite (see `poseclass deploy`)")
     p.add_argument("--force", action="store_true",
                    help="replace MODEL_DIR even if it is not a poseclass model folder (a model folder is always replaced whole)")
+    _add_exclude_arg(p)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="classify the person in each image",
+    p = sub.add_parser("inspect", help="find duplicates, leaks, mislabelled and unusable images (changes nothing)",
+                       description="Report what is wrong with a labelled image tree, without changing it: the same "
+                       "picture in two splits or two classes (perceptual hash and pose), poses that look like another "
+                       "class (k-NN on normalised poses), no person, faint or partial poses, blank and drawing-like "
+                       "images; class balance and keypoint visibility per class. Keypoints come from the same cache "
+                       "as train and evaluate. Writes an HTML page of the suspects (thumbnails, skeletons, reasons).")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    _add_model_args(p)
+    p.add_argument("--workers", type=positive_int, default=None, help="preprocess processes (default: all cores)")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="the page of suspects (default: inspect-<DATA_DIR name>.html here)")
+    p.add_argument("--write-exclude", metavar="FILE",
+                   help="write the suspects outside test/ as an exclude list for preprocess/train --exclude "
+                   "(test images are never listed: a test score must stay over every test image)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("predict", help="classify the person in each image or video",
                        description="MoveNet then the classifier, both on LiteRT (no TensorFlow: starts fast). "
                        "Exit status 1 when any image had no pose or could not be read. --json: a list of "
                        "{image, status: ok|no_pose|error, predictions: [{label, probability}], keypoints, error}.")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="*", metavar="IMAGE|VIDEO")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="a folder written by `poseclass train`")
     p.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
     p.add_argument("--top-k", type=positive_int, default=3, help="how many classes to show (default 3)")
+    _add_video_args(p)
+    add_multi_args(p, overlay=True)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="accuracy of a model over every image of a labelled tree",

@@ -12,5 +12,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[train,dev]'
   touch "$stamp"
 fi
-# Both MoveNet variants, into the user cache (reused between runs; see `poseclass models list`).
+# Every MoveNet variant (single-pose and MultiPose), into the user cache (reused between runs; see `poseclass models list`).
 .venv/bin/poseclass models fetch

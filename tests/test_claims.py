@@ -169,7 +169,8 @@ def test_train_writes_its_pictures(model_dir, tmp_path):
 def test_models_list_and_detect_json_say_what_they_found():
     listed = cli("models", "list", "--json")
     rows = {row["variant"]: row for row in json.loads(listed.stdout)}
-    assert set(rows) == {"lightning", "thunder", "thunder-int8"}
+    assert set(rows) == {"lightning", "thunder", "thunder-int8", "multipose"}
+    assert rows["multipose"]["input_size"] == 384 and rows["multipose"]["verified"]
     assert rows["thunder-int8"]["input_size"] == 256 and rows["thunder-int8"]["verified"]
     assert len(rows["thunder-int8"]["sha256"]) == 64
     detected = json.loads(cli("detect", str(POSE_TEST / "image3.jpeg"), "--json").stdout)[0]

@@ -158,3 +158,19 @@ def test_tutorial_csv_is_accepted(yoga, tmp_path):
     np.testing.assert_allclose(loaded.features()[..., :2] / 300, ours[..., :2], atol=1e-5)  # pixels vs normalised
     np.testing.assert_allclose(loaded.features()[..., 2], ours[..., 2], atol=1e-6)
     np.testing.assert_array_equal(loaded.y, yoga.y[:30])
+
+
+def test_augmentation_acts_in_training_only_and_levers_export_small(yoga):
+    """Camera augmentation changes what the model sees in training, nothing at inference; the levers stay ≤ 30 KB."""
+    from poseclass.training.classifier import TrainConfig, build_model, to_tflite
+
+    x = yoga.features()[::50]
+    camera = TrainConfig(rotation=15, stretch=0.3, shear=0.2, scale=0.1, jitter=0.02, keypoint_dropout=0, dropout=0)
+    augmented, plain = build_model(5, camera), build_model(5, TrainConfig(keypoint_dropout=0, dropout=0))
+    plain.set_weights(augmented.get_weights())
+    np.testing.assert_allclose(augmented(x, training=False), plain(x, training=False), atol=1e-6)
+    assert np.abs(np.asarray(augmented(x, training=True)) - np.asarray(plain(x, training=True))).max() > 1e-3
+    levers = (camera, TrainConfig(heads=3, hidden=(16, 8)), TrainConfig(normalization="robust"),
+              TrainConfig(knn_per_class=3, hidden=(24, 12)))
+    for config in levers:
+        assert len(to_tflite(build_model(10, config))) <= 30 * 1024

@@ -145,6 +145,9 @@ def test_notebook_runs_like_a_newcomer(tmp_path):
     assert held_out and int(held_out[2]) > 0, text
     assert float(held_out[1]) >= MIN_HELD_OUT_ACCURACY, held_out[0]
     assert re.search(r"^image3\.jpeg: tree \d\.\d+", text, re.MULTILINE), text
+    # The inspection finds the photo planted in the wrong class folder, by picture and by pose.
+    planted = re.search(r"^  tree/misfiled_\S+: (.*)$", text, re.MULTILINE)
+    assert planted and "same picture as chair/" in planted[1] and "likely in the wrong class folder" in planted[1], text
     # Everything was written in the working folder the notebook made, nothing beside the repo's notebook.
     assert (folder / "poseclass_work" / "model" / "pose_classifier.tflite").exists()
     assert (folder / "poseclass_work" / "yoga_poses" / "train" / "tree").is_dir()

@@ -37,7 +37,7 @@ from poseclass import __version__
 from poseclass.deploy.metadata import ModelInfo, TensorInfo, with_metadata
 from poseclass.provision.registry import VARIANTS, fetch_tfjs, sha256
 from poseclass.runtime.files import LABELS_NAME
-from poseclass.runtime.images import from_array, load_rgb, to_rgb
+from poseclass.runtime.images import as_rgb
 from poseclass.runtime.modeldir import KERAS_NAME, movenet_settings, read_manifest
 from poseclass.runtime.movenet import full_frame
 from poseclass.runtime.quiet import native_stderr_silenced
@@ -78,10 +78,7 @@ def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.nda
     MediaPipe resize whatever they are given to S x S, stretching a non-square photo, so the
     square must be made before the image reaches them.
     """
-    if isinstance(image, (str, Path)):
-        picture = load_rgb(image)
-    else:
-        picture = from_array(image) if isinstance(image, np.ndarray) else to_rgb(image)
+    picture = as_rgb(image)
     square = picture.crop(full_frame(*picture.size).box).resize((size, size), Image.Resampling.BICUBIC)
     return np.asarray(square, dtype=np.uint8)
 

@@ -91,8 +91,12 @@ def _unfuse(node: Any, graph_def: Any) -> list[Any]:
     return chain
 
 
-def tfjs_to_graph_def(model_json: Path) -> Any:
-    """Build a runnable, plain-op TensorFlow GraphDef from a TF.js graph model."""
+def tfjs_to_graph_def(model_json: Path, input_size: int | None = None) -> Any:
+    """Build a runnable, plain-op TensorFlow GraphDef from a TF.js graph model.
+
+    ``input_size`` fixes a dynamic ``[1, H, W, 3]`` input (MultiPose) to ``[1, size, size, 3]``,
+    so the converter can fold the shape arithmetic into constants.
+    """
     import tensorflow as tf
     from google.protobuf import json_format
 
@@ -107,6 +111,9 @@ def tfjs_to_graph_def(model_json: Path) -> Any:
         if node.op in _FUSED_TO_PLAIN:
             _unfuse(node, graph_def)
             continue
+        if node.op == "Placeholder" and input_size is not None:
+            dims = node.attr["shape"].shape.dim
+            dims[1].size = dims[2].size = int(input_size)
         if node.op == "Const":
             if node.name not in weights:
                 raise ValueError(f"Const node {node.name!r} has no weights in the manifest")
@@ -128,15 +135,17 @@ def graph_def_function(graph_def: Any, input_name: str = "input:0", output_name:
     return wrapped.prune(graph.get_tensor_by_name(input_name), graph.get_tensor_by_name(output_name))
 
 
-def tfjs_to_tflite(model_json: Path) -> bytes:
+def tfjs_to_tflite(model_json: Path, input_size: int | None = None) -> bytes:
     """Convert a TF.js MoveNet graph model to TFLite flatbuffer bytes (builtin ops only).
+
+    ``input_size``: for a graph with a dynamic input size (MultiPose), the fixed size to build for.
 
     The converter's MLIR and TensorFlow logs are kept out of the terminal; a line shows that
     the (tens of seconds long) conversion is under way.
     """
     tf = import_tensorflow()
     with working(f"converting {model_json.stem} to TFLite"), native_stderr_silenced():
-        function = graph_def_function(tfjs_to_graph_def(model_json))
+        function = graph_def_function(tfjs_to_graph_def(model_json, input_size))
         converter = tf.lite.TFLiteConverter.from_concrete_functions([function])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         return converter.convert()

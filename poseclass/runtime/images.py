@@ -85,3 +85,12 @@ def from_array(array: np.ndarray) -> Image.Image:
         raise ImageError(f"a float image must hold values in [0, 1] or [0, 255], not [{low:g}, {high:g}]")
     scale = 255.0 if high <= 1.0 else 1.0
     return to_rgb(Image.fromarray(np.clip(np.rint(array * scale), 0, 255).astype(np.uint8)))
+
+
+def as_rgb(image: str | Path | Image.Image | np.ndarray) -> Image.Image:
+    """Any image the API takes (a path, a Pillow image, an array) as an RGB Pillow image; ImageError if it cannot be."""
+    if isinstance(image, (str, Path)):
+        return load_rgb(image)
+    if isinstance(image, np.ndarray):
+        return from_array(image)
+    return image if image.mode == "RGB" else to_rgb(image)

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from poseclass.provision.registry import DEFAULT_VARIANT, Reporter, ensure_model
+from poseclass.provision.registry import DEFAULT_VARIANT, MULTIPOSE_VARIANT, Reporter, ensure_model
 from poseclass.runtime import litert
-from poseclass.runtime.images import from_array, load_rgb, to_rgb
+from poseclass.runtime.images import as_rgb
 from poseclass.runtime.keypoints import INDEX, Pose
 from poseclass.runtime.quiet import note
 
@@ -90,7 +90,38 @@ def body_crop(xy: np.ndarray, scores: np.ndarray, width: int, height: int) -> Cr
     return Crop(cx - half, cy - half, 2 * half)
 
 
-class MoveNet:
+class SquareModel:
+    """A MoveNet TFLite file (single- or multi-pose) run on square crops of an image.
+
+    Holds what both kinds share: the provisioned file, one interpreter, its tensors, and a count
+    of inferences (the cost a crop policy is judged by).
+    """
+
+    def __init__(self, variant: str, model_path: str | Path | None, num_threads: int | None,
+                 report: Reporter) -> None:
+        self.variant = variant
+        self.model_path = ensure_model(variant, model_path, report=report)
+        self.interpreter = litert.interpreter(self.model_path, num_threads)
+        detail = self.interpreter.get_input_details()[0]
+        self._input_index, self._input_dtype = detail["index"], detail["dtype"]
+        self.input_size = int(detail["shape"][1])
+        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        self.inferences = 0
+
+    def model_input(self, image: Image.Image, crop: Crop) -> np.ndarray:
+        """The ``[N, N, 3]`` tensor MoveNet sees for ``crop`` of ``image``: the square cut out and resized."""
+        patch = image.crop(crop.box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
+        return np.asarray(patch, dtype=self._input_dtype)
+
+    def run(self, image: Image.Image, crop: Crop) -> np.ndarray:
+        """The model's output for ``crop`` of ``image``, batch axis removed (a copy: the next run reuses the buffer)."""
+        self.interpreter.set_tensor(self._input_index, self.model_input(image, crop)[None])
+        self.interpreter.invoke()
+        self.inferences += 1
+        return self.interpreter.get_tensor(self._output_index)[0].copy()
+
+
+class MoveNet(SquareModel):
     """MoveNet Lightning (192 px) or Thunder (256 px) on LiteRT.
 
     >>> net = MoveNet("thunder")
@@ -107,44 +138,33 @@ class MoveNet:
         refine_below: float | None = None,
         report: Reporter = note,
     ) -> None:
+        if variant == MULTIPOSE_VARIANT:
+            raise ValueError("MoveNet is the single-pose model; for several people use "
+                             "poseclass.runtime.multipose.MultiPoseNet")
         passes = DEFAULT_PASSES if passes is None else passes
         refine_below = DEFAULT_REFINE_BELOW if refine_below is None else refine_below
         check_settings(passes, refine_below)
-        self.variant = variant
-        self.model_path = ensure_model(variant, model_path, report=report)
-        self.interpreter = litert.interpreter(self.model_path, num_threads)
-        detail = self.interpreter.get_input_details()[0]
-        self._input_index, self._input_dtype = detail["index"], detail["dtype"]
-        self.input_size = int(detail["shape"][1])
-        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        super().__init__(variant, model_path, num_threads, report)
         self.passes = passes
         self.refine_below = refine_below
-        self.inferences = 0  # how many times MoveNet ran: the cost of the refinement policy
-
-    def model_input(self, image: Image.Image, crop: Crop) -> np.ndarray:
-        """The ``[N, N, 3]`` tensor MoveNet sees for ``crop`` of ``image``: the square cut out and resized."""
-        patch = image.crop(crop.box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
-        return np.asarray(patch, dtype=self._input_dtype)
 
     def _infer(self, image: Image.Image, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
         """Run MoveNet on one square crop; keypoints come back in image pixels."""
         box = crop.box
         side = box[2] - box[0]
-        self.interpreter.set_tensor(self._input_index, self.model_input(image, crop)[None])
-        self.interpreter.invoke()
-        self.inferences += 1
-        out = self.interpreter.get_tensor(self._output_index)[0, 0]
+        out = self.run(image, crop)[0]
         xy = np.stack([box[0] + out[:, 1] * side, box[1] + out[:, 0] * side], axis=1)
         return xy.astype(np.float32), out[:, 2].astype(np.float32)
+
+    def detect_in(self, image: Image.Image, crop: Crop) -> Pose:
+        """One inference on ``crop`` of an RGB ``image``, no refinement: video tracking picks the crop itself."""
+        xy, scores = self._infer(image, crop)
+        return Pose(xy=xy, scores=scores, width=image.width, height=image.height)
 
     def detect(self, image: str | Path | Image.Image | np.ndarray, passes: int | None = None) -> Pose:
         """Keypoints of the most prominent person in ``image``: a path, a Pillow image, or an RGB array
         (HxWx3 uint8, or float in [0, 1] or [0, 255]; see :func:`poseclass.runtime.images.from_array`)."""
-        if isinstance(image, (str, Path)):
-            image = load_rgb(image)
-        elif isinstance(image, np.ndarray):
-            image = from_array(image)
-        image = image if image.mode == "RGB" else to_rgb(image)
+        image = as_rgb(image)
         width, height = image.size
         crop = full_frame(width, height)
         xy, scores = self._infer(image, crop)

@@ -7,6 +7,8 @@ This module must never import TensorFlow (a test enforces it): a cold
 >>> result = pipe.predict("photo.jpg")
 >>> result.status, result.predictions[:2]
 ('ok', [('tree', 0.98), ('warrior', 0.01)])
+>>> [(p.label, p.box) for p in pipe.predict_people("class.jpg")]   # MoveNet MultiPose: everyone
+[('tree', (12.0, 40.5, 220.3, 610.0)), ('chair', (300.1, 95.2, 512.8, 600.4))]
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import numpy as np
 from PIL import Image
 
 from poseclass.runtime import litert
-from poseclass.runtime.images import ImageError, from_array, load_rgb, to_rgb
+from poseclass.runtime.images import ImageError, as_rgb
 from poseclass.runtime.keypoints import Pose
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.movenet import MoveNet
+from poseclass.runtime.multipose import MultiPoseNet
 
 
 class Classifier:
@@ -76,12 +79,43 @@ class Prediction:
         return out
 
 
+@dataclass
+class PersonPrediction:
+    """One person in a multi-person image: box ``(x0, y0, x1, y1)`` in pixels, person score, keypoints, classes."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    pose: Pose
+    predictions: list[tuple[str, float]]
+
+    @property
+    def label(self) -> str:
+        return self.predictions[0][0]
+
+    def to_dict(self, top_k: int | None = None) -> dict[str, object]:
+        x0, y0, x1, y1 = self.box
+        return {
+            "box": {"x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1)},
+            "person_score": round(self.score, 4),
+            "predictions": [{"label": k, "probability": round(p, 6)} for k, p in self.predictions[:top_k]],
+            "keypoints": self.pose.to_dicts(),
+        }
+
+
 class PosePipeline:
     """MoveNet (the variant the classifier was trained with) chained with the classifier."""
 
     def __init__(self, movenet: MoveNet, classifier: Classifier, manifest: dict[str, object]) -> None:
         self.movenet, self.classifier, self.manifest = movenet, classifier, manifest
         self.labels = classifier.labels
+        self._multipose: MultiPoseNet | None = None
+
+    @property
+    def multipose(self) -> MultiPoseNet:
+        """MoveNet MultiPose, loaded (from the model cache) on first use by :meth:`predict_people`."""
+        if self._multipose is None:
+            self._multipose = MultiPoseNet()
+        return self._multipose
 
     @classmethod
     def load(cls, model_dir: str | Path, movenet_path: str | Path | None = None, passes: int | None = None) -> PosePipeline:
@@ -101,16 +135,30 @@ class PosePipeline:
         """Classify the person in one image (path, Pillow image or HxWx3 uint8 array); never raises for bad files."""
         name = name or (str(image) if isinstance(image, (str, Path)) else "<array>")
         try:
-            if isinstance(image, (str, Path)):
-                picture = load_rgb(image)
-            else:
-                picture = from_array(image) if isinstance(image, np.ndarray) else to_rgb(image)
+            picture = as_rgb(image)
         except ImageError as error:
             return Prediction(name, "error", error=str(error))
         pose = self.movenet.detect(picture)
         if not MoveNet.has_person(pose):
             return Prediction(name, "no_pose", pose=pose, error=f"{name}: no person found (keypoint confidence {pose.presence:.2f})")
         return Prediction(name, "ok", self.rank(self.classifier.predict_proba(pose.as_movenet())[0]), pose)
+
+    def predict_people(
+        self,
+        image: str | Path | Image.Image | np.ndarray,
+        max_people: int | None = None,
+        min_person_score: float | None = None,
+    ) -> list[PersonPrediction]:
+        """Everyone in one image (MoveNet MultiPose), most confident first, each classified; [] when nobody.
+
+        Each person's keypoints go to the unchanged classifier as a ``[1, 1, 17, 3]`` pose in the
+        single-pose frame (:meth:`Pose.as_movenet`). Raises :class:`ImageError` for an unreadable image.
+        """
+        people = self.multipose.detect(image, max_people, min_person_score)
+        if not people:
+            return []
+        probabilities = self.classifier.predict_proba(np.concatenate([p.pose.as_movenet() for p in people]))
+        return [PersonPrediction(p.box, p.score, p.pose, self.rank(prob)) for p, prob in zip(people, probabilities)]
 
     def rank(self, probabilities: np.ndarray) -> list[tuple[str, float]]:
         """Labels with their probabilities, most likely first."""

@@ -12,8 +12,9 @@ CSV schema (one row per image that decodes and shows a person, low scores kept):
 image width and height; scores are MoveNet's, in [0, 1]. Rows are sorted by ``file``.
 ``labels.txt`` lists class names in index order (alphabetical); ``skipped.csv`` lists every
 file that was not used (``split, file, class_name, status, reason``; status ``unreadable``,
-``no_pose``, ``error`` (inference failed) or ``not_image`` (a stray file such as ``Thumbs.db``:
-neither named nor decodable as an image, so kept out of any accuracy));
+``no_pose``, ``error`` (inference failed), ``not_image`` (a stray file such as ``Thumbs.db``:
+neither named nor decodable as an image, so kept out of any accuracy) or ``excluded`` (listed
+in the ``--exclude`` file, see :mod:`poseclass.runtime.exclude`));
 ``preprocess.json`` records the data folder and the MoveNet settings and file (sha256).
 
 Every result is appended to a journal as soon as it exists (``.work/`` inside OUT_DIR), so a
@@ -33,6 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from poseclass.provision.registry import DEFAULT_VARIANT, sha256
+from poseclass.runtime.exclude import EXCLUDED, read_exclude
 from poseclass.runtime.files import LABELS_NAME, atomic_write, locked, write_labels
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
 from poseclass.runtime.workers import DetectorSpec, run
@@ -184,20 +186,28 @@ def preprocess(
     refine_below: float | None = None,
     progress: bool = True,
     executor: object | None = None,
+    exclude: str | Path | Iterable[str] | None = None,
+    work_dir: str | Path | None = None,
 ) -> PreprocessResult:
     """Run MoveNet over an image tree and write the keypoint CSVs (see the module docstring).
 
     Resumable: results already in OUT_DIR's journal for an unchanged file are reused.
     ``executor`` runs the work elsewhere: any ``concurrent.futures.Executor``, or a
     ``dask.distributed.Client`` (see :mod:`poseclass.runtime.workers`); the files written are
-    the same byte for byte.
+    the same byte for byte. ``exclude`` (an exclude file, or paths relative to DATA_DIR) keeps
+    files out without running MoveNet on them; they are listed in ``skipped.csv`` as ``excluded``.
+    ``work_dir`` holds the journal (default ``OUT_DIR/.work``), so outputs with different
+    exclude lists can share the keypoints already computed.
     """
     from poseclass.provision.registry import ensure_model
     from poseclass.runtime import movenet
 
     tree = scan(data_dir)
     out = Path(out_dir)
-    (out / ".work").mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir) if work_dir is not None else out / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    excluded = _excluded(exclude, tree)
     passes = movenet.DEFAULT_PASSES if passes is None else passes
     refine_below = movenet.DEFAULT_REFINE_BELOW if refine_below is None else refine_below
     model_path = str(ensure_model(variant, movenet_path))
@@ -212,7 +222,9 @@ def preprocess(
     csv_paths, n_rows, skipped = {}, {}, []
     n_computed = n_reused = 0
     for split, items in tree.items.items():
-        journal = out / ".work" / f"{split}.{signature}.jsonl"
+        left_out = sorted(Skip(split, i.rel, i.class_name, EXCLUDED, EXCLUDED) for i in items if i.rel in excluded)
+        items = [item for item in items if item.rel not in excluded]
+        journal = work / f"{split}.{signature}.jsonl"
         records = _read_journal(journal)
         todo, class_of = [], {item.rel: item.class_name for item in items}
         for item in items:
@@ -231,8 +243,8 @@ def preprocess(
         atomic_write(csv_paths[split], _csv_text(CSV_COLUMNS, rows))
         n_rows[split] = len(rows)
         skipped += sorted(
-            Skip(split, rel, class_of[rel], str(r["status"]), str(r["skip"]))
-            for rel, r in records.items() if "skip" in r and rel in class_of
+            [Skip(split, rel, class_of[rel], str(r["status"]), str(r["skip"]))
+             for rel, r in records.items() if "skip" in r and rel in class_of] + left_out
         )
     write_labels(out / LABELS_NAME, tree.labels)
     atomic_write(out / "skipped.csv", _csv_text(SKIPPED_COLUMNS, skipped))
@@ -240,6 +252,21 @@ def preprocess(
             "movenet_file": model_path, "movenet_sha256": model_sha}
     atomic_write(out / META_NAME, json.dumps(meta, indent=2))
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
+
+
+def _excluded(exclude: str | Path | Iterable[str] | None, tree: Tree) -> set[str]:
+    """The tree's files to leave out; a note when listed paths are not in the tree (a typo, or another DATA_DIR)."""
+    if exclude is None:
+        return set()
+    from poseclass.runtime.quiet import note
+
+    listed = read_exclude(exclude, tree.root)
+    present = {item.rel for items in tree.items.values() for item in items}
+    unknown = sorted(listed - present)
+    if unknown:
+        note(f"exclude list: {len(unknown)} of {len(listed)} paths are not files of {tree.root} "
+             f"(paths are relative to DATA_DIR), e.g. {unknown[0]}")
+    return listed & present
 
 
 def cache_dir_for(data_dir: Path, model: Path, variant: str) -> Path:
@@ -259,13 +286,26 @@ def cache_dir_for(data_dir: Path, model: Path, variant: str) -> Path:
 
 def cached_preprocess(data_dir: str | Path, variant: str = DEFAULT_VARIANT, movenet_path: str | Path | None = None,
                       **options: object) -> PreprocessResult:
-    """:func:`preprocess` into the keypoint cache, locked, so concurrent runs on the same data take turns."""
+    """:func:`preprocess` into the keypoint cache, locked, so concurrent runs on the same data take turns.
+
+    With an ``exclude`` list the CSVs go to a sub-folder named after the list's content (the
+    journal, and so every keypoint, is shared): a run with another list, or none, never
+    rewrites the CSVs this one reads.
+    """
+    import hashlib
+
     from poseclass.provision.registry import ensure_model
 
     model = ensure_model(variant, movenet_path)
     folder = cache_dir_for(Path(data_dir), model, variant)
+    exclude = options.pop("exclude", None)
     with locked(folder.parent / f"{folder.name}.lock"):
-        return preprocess(data_dir, folder, variant=variant, movenet_path=model, **options)
+        if exclude is None:
+            return preprocess(data_dir, folder, variant=variant, movenet_path=model, **options)
+        listed = sorted(read_exclude(exclude, data_dir))
+        digest = hashlib.sha1("\n".join(listed).encode()).hexdigest()[:10]
+        return preprocess(data_dir, folder / f"exclude-{digest}", variant=variant, movenet_path=model,
+                          exclude=listed, work_dir=folder / ".work", **options)
 
 
 @dataclass

@@ -35,18 +35,25 @@ from poseclass.runtime.quiet import native_stderr_silenced, progress_bar
 
 TORSO_MULTIPLIER = 2.5
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
+# Pose scale: "max" = max(2.5 x torso, largest keypoint distance); "robust" = the same, counting
+# only keypoints scored >= ROBUST_MIN_SCORE in the distance; "torso" = 2.5 x torso only.
+NORMALIZATIONS = ("max", "robust", "torso")
+ROBUST_MIN_SCORE = 0.2
 
 
 @keras.saving.register_keras_serializable(package="poseclass")
 class PoseNormalization(keras.layers.Layer):
     """MoveNet keypoints ``[N,1,17,3]`` → features ``[N,17,3]``: centred, scaled (y, x) and score."""
 
-    def __init__(self, use_scores: bool = True, **kwargs):
+    def __init__(self, use_scores: bool = True, scale: str = "max", **kwargs):
         super().__init__(**kwargs)
+        if scale not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {sorted(NORMALIZATIONS)}, not {scale!r}")
         self.use_scores = use_scores
+        self.scale = scale
 
     def get_config(self):
-        return {**super().get_config(), "use_scores": self.use_scores}
+        return {**super().get_config(), "use_scores": self.use_scores, "scale": self.scale}
 
     def call(self, inputs):
         points = ops.reshape(inputs, (-1, NUM_KEYPOINTS, 3))
@@ -55,8 +62,14 @@ class PoseNormalization(keras.layers.Layer):
         shoulders = (yx[:, INDEX["left_shoulder"]] + yx[:, INDEX["right_shoulder"]]) / 2
         torso = ops.sqrt(ops.sum(ops.square(shoulders - hips), axis=-1))
         centred = yx - hips[:, None, :]
-        spread = ops.max(ops.sqrt(ops.sum(ops.square(centred), axis=-1)), axis=1)
-        size = ops.maximum(ops.maximum(torso * TORSO_MULTIPLIER, spread), 1e-6)
+        distance = ops.sqrt(ops.sum(ops.square(centred), axis=-1))
+        if self.scale == "robust":  # keypoints MoveNet is unsure of do not stretch the scale
+            distance = distance * ops.cast(scores[:, :, 0] >= ROBUST_MIN_SCORE, distance.dtype)
+        spread = ops.max(distance, axis=1)
+        if self.scale == "torso":
+            size = ops.maximum(torso * TORSO_MULTIPLIER, 1e-6)
+        else:
+            size = ops.maximum(ops.maximum(torso * TORSO_MULTIPLIER, spread), 1e-6)
         normalised = centred / size[:, None, None]
         return ops.concatenate([normalised, scores], axis=-1) if self.use_scores else normalised
 
@@ -82,6 +95,56 @@ class HalvesMean(keras.layers.Layer):
     def call(self, stacked):
         half = ops.shape(stacked)[0] // 2
         return (stacked[:half] + stacked[half:]) / 2
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class PoseAugment(keras.layers.Layer):
+    """Training only: the pose as another camera would see it (normalised features ``[N,17,C]`` in and out).
+
+    Per sample: an in-plane rotation (camera roll, up to ``rotation`` degrees), a stretch of one
+    axis against the other (foreshortening by camera pitch or yaw, aspect ``exp(±stretch)``), a
+    shear (``±shear``, a tilted image plane), an overall scale (``1 ± scale``, an error of the
+    normalisation) and Gaussian jitter (``jitter``, in body units) on every keypoint. Scores pass
+    through. At inference (``training`` false) it is the identity, so the exported model holds
+    nothing of it.
+    """
+
+    def __init__(self, rotation: float = 0.0, stretch: float = 0.0, shear: float = 0.0, scale: float = 0.0,
+                 jitter: float = 0.0, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rotation, self.stretch, self.shear, self.scale, self.jitter = rotation, stretch, shear, scale, jitter
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    @property
+    def active(self) -> bool:
+        return any(v > 0 for v in (self.rotation, self.stretch, self.shear, self.scale, self.jitter))
+
+    def call(self, features, training=None):
+        if not training or not self.active:
+            return features
+        batch = ops.shape(features)[0]
+
+        def uniform(limit):
+            return keras.random.uniform((batch, 1), -limit, limit, seed=self.generator)
+
+        y, x = features[:, :, 0], features[:, :, 1]
+        angle = uniform(self.rotation * np.pi / 180)
+        cos, sin = ops.cos(angle), ops.sin(angle)
+        y, x = cos * y - sin * x, sin * y + cos * x
+        aspect = ops.exp(uniform(self.stretch) / 2)
+        y, x = y * aspect, x / aspect
+        x = x + uniform(self.shear) * y
+        size = 1 + uniform(self.scale)
+        y, x = y * size, x * size
+        if self.jitter > 0:
+            y = y + keras.random.normal((batch, NUM_KEYPOINTS), stddev=self.jitter, seed=self.generator)
+            x = x + keras.random.normal((batch, NUM_KEYPOINTS), stddev=self.jitter, seed=self.generator)
+        return ops.concatenate([ops.stack([y, x], axis=-1), features[:, :, 2:]], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "rotation": self.rotation, "stretch": self.stretch, "shear": self.shear,
+                "scale": self.scale, "jitter": self.jitter, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="poseclass")
@@ -116,6 +179,56 @@ class KeypointDropout(keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="poseclass")
+class PrototypeVote(keras.layers.Layer):
+    """A k-NN head made small: normalised features ``[N,17,C]`` → class probabilities ``[N,K]`` by nearest prototypes.
+
+    The prototypes are k-means centres of each class's normalised training poses (y, x),
+    stored as constants, grouped by class (``num_prototypes / num_classes`` each). The distance
+    to each is the mean squared keypoint distance weighted by the query's keypoint scores
+    (unsure keypoints count less); each prototype votes for
+    its class with ``exp(-(d - d_min) / temperature)``, so a small temperature is 1-NN and a
+    large one a vote of all of them.
+    """
+
+    def __init__(self, num_prototypes: int, num_classes: int, temperature: float = 0.003, **kwargs):
+        super().__init__(**kwargs)
+        self.num_prototypes, self.num_classes, self.temperature = num_prototypes, num_classes, temperature
+        self.prototypes = self.add_weight(shape=(num_prototypes, NUM_KEYPOINTS, 2), initializer="zeros",
+                                          trainable=False, name="prototypes")
+
+    def call(self, features):
+        yx = features[:, :, :2]
+        weights = features[:, :, 2] if features.shape[-1] == 3 else ops.ones_like(features[:, :, 0])
+        squared = ops.sum(ops.square(yx[:, None] - self.prototypes[None]), axis=-1)  # [N, P, 17]
+        distance = ops.sum(squared * weights[:, None, :], axis=-1) / ops.maximum(
+            ops.sum(weights, axis=-1, keepdims=True), 1e-6)
+        closeness = ops.exp(-(distance - ops.min(distance, axis=1, keepdims=True)) / self.temperature)
+        # Prototypes come grouped by class, the same number each: a class's vote is its group's sum.
+        per_class = self.num_prototypes // self.num_classes
+        votes = ops.sum(ops.reshape(closeness, (-1, self.num_classes, per_class)), axis=-1)
+        return votes / ops.sum(votes, axis=1, keepdims=True)
+
+    def get_config(self):
+        return {**super().get_config(), "num_prototypes": self.num_prototypes, "num_classes": self.num_classes,
+                "temperature": self.temperature}
+
+
+@keras.saving.register_keras_serializable(package="poseclass")
+class Blend(keras.layers.Layer):
+    """``(1 - weight) · a + weight · b``: the network's probabilities blended with the prototypes'."""
+
+    def __init__(self, weight: float = 0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = weight
+
+    def call(self, a, b):
+        return (1 - self.weight) * a + self.weight * b
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
+
+
 @dataclass
 class TrainConfig:
     """Everything that shapes a trained model; written to the manifest."""
@@ -131,23 +244,59 @@ class TrainConfig:
     patience: int = 30
     seed: int = 0
     class_weights: bool = True
+    # Levers measured by benchmarks/generalise.py (issue 11); defaults keep the measured model.
+    normalization: str = "max"  # see NORMALIZATIONS
+    heads: int = 1  # an ensemble of this many heads, probabilities averaged, inside the one model
+    rotation: float = 0.0  # PoseAugment, training only: degrees of camera roll
+    stretch: float = 0.0  # log-aspect range: foreshortening by camera pitch or yaw
+    shear: float = 0.0
+    scale: float = 0.0
+    jitter: float = 0.0  # keypoint noise, in body units
+    monitor: str = "loss"  # early stopping and best-weight restore on validation "loss" or "accuracy"
+    knn_per_class: int = 0  # > 0: blend in a k-NN head (PrototypeVote) with this many prototypes per class
+    knn_weight: float = 0.5
+    knn_temperature: float = 0.003
+    knn_in_training: bool = False  # fit the network inside the blend (prototypes fixed first), not before it
 
 
 def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
-    """Input ``[N,1,17,3]`` MoveNet keypoints → softmax over ``num_classes``."""
+    """Input ``[N,1,17,3]`` MoveNet keypoints → softmax over ``num_classes`` (the model that is exported)."""
+    return build_models(num_classes, config)[1]
+
+
+def build_models(num_classes: int, config: TrainConfig) -> tuple[keras.Model, keras.Model]:
+    """(the network gradient descent fits, the model exported). The same model unless ``knn_per_class``:
+    then the exported one blends the fitted network with a k-NN head on the same normalised features."""
     inputs = keras.Input(INPUT_SHAPE, name="movenet_keypoints")
-    features = PoseNormalization(config.use_scores, name="normalize")(inputs)
+    features = PoseNormalization(config.use_scores, config.normalization, name="normalize")(inputs)
+    augment = PoseAugment(config.rotation, config.stretch, config.shear, config.scale, config.jitter,
+                          seed=config.seed, name="augment")
+    if augment.active:
+        features = augment(features)
     features = KeypointDropout(config.keypoint_dropout, seed=config.seed, name="keypoint_dropout")(features)
     if config.mirror:
         features = WithMirror(name="with_mirror")(features)
-    x = keras.layers.Flatten()(features)
-    for width in config.hidden:
-        x = keras.layers.Dense(width, activation="relu6")(x)
-        x = keras.layers.Dropout(config.dropout, seed=config.seed)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    flat = keras.layers.Flatten()(features)
+    heads = []
+    for head in range(max(1, config.heads)):
+        x = flat
+        for width in config.hidden:
+            x = keras.layers.Dense(width, activation="relu6")(x)
+            x = keras.layers.Dropout(config.dropout, seed=config.seed + head)(x)
+        heads.append(keras.layers.Dense(num_classes, activation="softmax")(x))
+    outputs = heads[0] if len(heads) == 1 else keras.layers.Average(name="ensemble")(heads)
     if config.mirror:
         outputs = HalvesMean(name="mirror_average")(outputs)
-    return keras.Model(inputs, outputs, name="pose_classifier")
+    network = keras.Model(inputs, outputs, name="pose_classifier")
+    if config.knn_per_class <= 0:
+        return network, network
+    # Prototypes are set after fitting (see ``prototypes``); the head has no trainable weights. It
+    # shares the normalised (and mirrored) features: augmentation and dropout act in training only.
+    knn = PrototypeVote(config.knn_per_class * num_classes, num_classes, config.knn_temperature,
+                        name="prototype_vote")(features)
+    if config.mirror:
+        knn = HalvesMean(name="knn_mirror_average")(knn)
+    return network, keras.Model(inputs, Blend(config.knn_weight, name="blend")(outputs, knn), name="pose_classifier")
 
 
 class EpochBar(keras.callbacks.Callback):
@@ -188,22 +337,43 @@ def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float] | None:
     return {i: float(w) for i, w in enumerate(weights)}
 
 
+def prototypes(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig) -> np.ndarray:
+    """``knn_per_class`` k-means centres of each class's normalised training poses, class by class."""
+    from sklearn.cluster import KMeans
+
+    features = np.asarray(PoseNormalization(config.use_scores, config.normalization)(np.asarray(x, np.float32)))
+    centres = []
+    for c in range(num_classes):
+        poses = features[y == c, :, :2].reshape(-1, NUM_KEYPOINTS * 2)
+        k = config.knn_per_class
+        if len(poses) == 0:  # a class with no training pose: far from every pose, it wins no vote
+            centres.append(np.full((k, NUM_KEYPOINTS, 2), 10.0, np.float32))
+            continue
+        found = KMeans(min(k, len(poses)), random_state=config.seed, n_init=3).fit(poses).cluster_centers_
+        centres.append(np.resize(found, (k, NUM_KEYPOINTS * 2)).reshape(k, NUM_KEYPOINTS, 2))
+    return np.concatenate(centres).astype(np.float32)
+
+
 def train(
     x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig,
     validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1,
 ) -> tuple[keras.Model, dict[str, list[float]], int]:
     """Fit a new model; return it (best epoch's weights), its history, and the best epoch (1-based)."""
     seed_everything(config.seed)
-    model = build_model(num_classes, config)
+    model, final = build_models(num_classes, config)
+    if config.knn_per_class > 0 and config.knn_in_training:
+        final.get_layer("prototype_vote").set_weights([prototypes(x, y, num_classes, config)])
+        model = final
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    monitor = "val_loss" if validation is not None else "loss"
+    monitor = f"val_{config.monitor}" if validation is not None else config.monitor
     # Keras' own callback restores the best epoch's weights at the end of training, early stop
     # or not (the public tutorial saved the best checkpoint and never loaded it back).
-    best = keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True)
+    best = keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True,
+                                         mode="max" if config.monitor == "accuracy" else "min")
     callbacks = [best, EpochBar(config.epochs)] if verbose == 1 else [best]
     with native_stderr_silenced():
         history = model.fit(
@@ -211,6 +381,10 @@ def train(
             class_weight=class_weights(y, num_classes) if config.class_weights else None,
             callbacks=callbacks, verbose=2 if verbose > 1 else 0, shuffle=True,
         )
+    if config.knn_per_class > 0 and not config.knn_in_training:
+        final.get_layer("prototype_vote").set_weights([prototypes(x, y, num_classes, config)])
+        final.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for evaluate(); not fitted
+        model = final
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, best.best_epoch + 1
 
 
@@ -298,8 +472,13 @@ class PoseClassifier:
         normalization = {
             "inside_model": True,
             "centre": "midpoint of left_hip and right_hip",
-            "scale": f"max({TORSO_MULTIPLIER} x torso length (shoulder midpoint to hip midpoint), "
-                     "largest keypoint distance from the centre), per sample",
+            "scale": {
+                "max": f"max({TORSO_MULTIPLIER} x torso length (shoulder midpoint to hip midpoint), "
+                       "largest keypoint distance from the centre), per sample",
+                "robust": f"max({TORSO_MULTIPLIER} x torso length (shoulder midpoint to hip midpoint), largest "
+                          f"distance from the centre of a keypoint scored >= {ROBUST_MIN_SCORE}), per sample",
+                "torso": f"{TORSO_MULTIPLIER} x torso length (shoulder midpoint to hip midpoint), per sample",
+            }[self.config.normalization],
             "mirror_average": self.config.mirror,
         }
         out = modeldir.write_model_dir(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,

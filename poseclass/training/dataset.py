@@ -161,14 +161,17 @@ def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: 
 
     An image tree is preprocessed into the keypoint cache (:func:`cached_preprocess`; resumable,
     so a second run reuses every keypoint). Splits: ``train`` (or ``all`` / the only CSV) and ``test``.
+    An ``exclude`` list (``preprocess_args``) applies to image trees only: CSVs are used as they are.
     """
     path = Path(data_dir)
     if path.is_file() and path.suffix.lower() == ".csv":
+        _no_exclude(path, preprocess_args)
         return {"train": KeypointDataset.from_csv(path)}
     if not path.is_dir():
         raise DatasetError(f"{path}: no such folder or CSV file.")
     csvs = sorted(p for p in path.glob("*.csv") if p.name != "skipped.csv")
     if csvs:
+        _no_exclude(path, preprocess_args)
         test = [p for p in csvs if "test" in p.stem.lower()]
         train = [p for p in csvs if p not in test]
         if len(train) != 1 or len(test) > 1:
@@ -186,3 +189,10 @@ def load_splits(data_dir: str | Path, progress: bool = True, **preprocess_args: 
             out[name].meta.update(skipped=[row for row in result.skipped if row.split == split],
                                   out_dir=str(result.out_dir))
     return out
+
+
+def _no_exclude(path: Path, preprocess_args: dict[str, object]) -> None:
+    """Refuse an exclude list for keypoint CSVs: it names image files, and CSVs are used as they are."""
+    if preprocess_args.get("exclude") is not None:
+        raise DatasetError(f"{path}: --exclude applies to an image tree, not to keypoint CSVs; give the image "
+                           "folder, or remove the rows from the CSV")

@@ -15,6 +15,7 @@ import numpy as np
 from poseclass.deploy.bundle import write_deploy
 from poseclass.provision.registry import DEFAULT_VARIANT
 from poseclass.runtime.evaluate import score
+from poseclass.runtime.exclude import EXCLUDED
 from poseclass.runtime.files import replace_dir
 from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, update_metrics
 from poseclass.runtime.pipeline import Classifier
@@ -34,20 +35,21 @@ def train(
     data_dir: str | Path, out_dir: str | Path, *, variant: str = DEFAULT_VARIANT, workers: int | None = None,
     movenet_path: str | None = None, group_pattern: str | None = None, validation_fraction: float = 0.2,
     seed: int = 0, progress: bool = True, verbose: int = 0, force: bool = False, fused: bool = True,
-    **settings: object,
+    exclude: str | Path | None = None, **settings: object,
 ) -> TrainResult:
     """Image tree or keypoint CSVs → exported model directory with metrics and pictures.
 
     The folder is built beside ``out_dir`` and swapped in whole when complete, so a re-run
     never leaves an old run's pictures beside new files, and a failed run leaves the old
     model as it was. A non-empty ``out_dir`` that is not a model folder is refused unless
-    ``force``.
+    ``force``. ``exclude``: an exclude file (see :mod:`poseclass.runtime.exclude`) for an image tree.
     """
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST_NAME).exists() and not force:
         raise DatasetError(f"{out}: exists and is not a poseclass model folder; choose another --out, "
                            "or pass --force to replace it")
-    splits = load_splits(data_dir, progress=progress, variant=variant, workers=workers, movenet_path=movenet_path)
+    splits = load_splits(data_dir, progress=progress, variant=variant, workers=workers, movenet_path=movenet_path,
+                         exclude=exclude)
     if "train" not in splits:
         raise DatasetError(f"{data_dir}: has a test/ split but no train/ split; put the training images in "
                            f"{Path(data_dir) / 'train'}/<class>/")
@@ -82,7 +84,8 @@ def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: st
     metrics["split"] = {"train": len(train_data), "validation": len(val_data),
                         "validation_by": f"groups of /{group_pattern}/" if group_pattern else "stratified random"}
     metrics.update(best_epoch=clf.best_epoch, epochs_run=len(clf.history.get("loss", [])),
-                   skipped=len(train_val.meta.get("skipped", [])))
+                   skipped=len(train_val.meta.get("skipped", [])),
+                   excluded=sum(row.status == EXCLUDED for row in train_val.meta.get("skipped", [])))
     val_probs = exported.predict_proba(val_data.features())
     metrics["tflite_vs_keras_max_abs_diff"] = float(np.abs(val_probs - clf.predict_proba(val_data.features())).max())
     shown, shown_probs, name = val_data, val_probs, "validation"

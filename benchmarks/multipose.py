@@ -1,0 +1,228 @@
+"""MoveNet MultiPose: which input size, and what its keypoints cost the classifier.
+
+    .venv/bin/python benchmarks/multipose.py sizes      # input size: people found by size, ms/image
+    .venv/bin/python benchmarks/multipose.py accuracy   # held-out girl1: single-pose chain vs MultiPose
+    .venv/bin/python benchmarks/multipose.py latency    # 1 and 2 threads; vs single-pose once per person
+
+``sizes`` converts the TF.js graph at 256, 320 and 384 px (needs the train extra) and runs each on
+composites built from the yoga images: 3 people of different classes side by side on a 1280x720
+canvas, all at one height (144 to 426 px, 20% to 60% of the frame). A person counts as found when a
+detection's box lies mostly inside their picture (see ``found``).
+
+``accuracy`` trains the classifier as tests/conftest.py does (thunder-int8 keypoints, every subject
+but girl1), then classifies all 186 girl1 images with the single-pose chain and with MultiPose's
+most confident person, and prints accuracy and ms/image for each; then the same with the same
+classifier recipe trained on MultiPose keypoints of the same training images (what
+``preprocess --model multipose`` would give).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+YOGA_TRAIN = ROOT.parent / "shared" / "datasets" / "yoga_poses" / "train"
+CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
+HEIGHTS = (144, 216, 288, 360, 426)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25)  # 0.25: TF.js pose-detection's default minimum person score
+
+
+def composite(rng: np.random.Generator, height: int, people: int = 3, canvas=(1280, 720)):
+    """``people`` yoga photos of different classes pasted side by side; returns the image and their regions."""
+    image = Image.new("RGB", canvas, (128, 128, 128))
+    classes = rng.choice(CLASSES, people, replace=False)
+    slot = canvas[0] // people
+    regions = []
+    for i, name in enumerate(classes):
+        files = sorted((YOGA_TRAIN / name).glob("*.jpg"))
+        person = Image.open(files[rng.integers(len(files))]).convert("RGB")
+        width = round(person.width * height / person.height)
+        person = person.resize((width, height), Image.Resampling.BICUBIC)
+        x = i * slot + int(rng.integers(0, max(1, slot - width)))
+        y = int(rng.integers(0, canvas[1] - height + 1))
+        image.paste(person, (x, y))
+        regions.append((str(name), (x, y, x + width, y + height)))
+    return image, regions
+
+
+def inside(box, region) -> float:
+    """The fraction of ``box`` that lies inside ``region``."""
+    ix = max(0.0, min(box[2], region[2]) - max(box[0], region[0]))
+    iy = max(0.0, min(box[3], region[3]) - max(box[1], region[1]))
+    area = max(1e-6, (box[2] - box[0]) * (box[3] - box[1]))
+    return ix * iy / area
+
+
+def found(boxes, regions, containment: float = 0.7) -> list[int | None]:
+    """For each region, the index of the detected box matched to it (mostly inside it), or None."""
+    taken, out = set(), []
+    for region in regions:
+        free = [(inside(b, region), j) for j, b in enumerate(boxes) if j not in taken]
+        best = max(free) if free else (0.0, None)
+        if best[0] >= containment:
+            taken.add(best[1])
+            out.append(best[1])
+        else:
+            out.append(None)
+    return out
+
+
+def sizes(args: argparse.Namespace) -> None:
+    from poseclass.provision.convert import tfjs_to_tflite
+    from poseclass.provision.registry import VARIANTS, fetch_tfjs
+    from poseclass.runtime import litert
+    rng = np.random.default_rng(0)
+    scenes = {h: [composite(rng, h) for _ in range(args.scenes)] for h in HEIGHTS}
+    print(f"{args.scenes} composites x 3 people per person height, canvas 1280x720, {args.threads} threads; "
+          "share of people found, by person height; false+: detections matching nobody")
+    print(f"{'input':>6} {'ms/image':>9} {'score>=':>8}  " + "  ".join(f"{h:>4}px" for h in HEIGHTS) + "  false+")
+    with tempfile.TemporaryDirectory() as work:
+        graph = fetch_tfjs(VARIANTS["multipose"], Path(work))
+        for size in args.size:
+            path = Path(work) / f"multipose_{size}.tflite"
+            path.write_bytes(tfjs_to_tflite(graph, size))
+            net = litert.interpreter(path, args.threads)
+            inp, out = net.get_input_details()[0]["index"], net.get_output_details()[0]["index"]
+            times, hits, total, false_pos = [], {t: [] for t in THRESHOLDS}, [], {t: 0 for t in THRESHOLDS}
+            for h in HEIGHTS:
+                total.append(0)
+                for t in THRESHOLDS:
+                    hits[t].append(0)
+                for image, regions in scenes[h]:
+                    side = max(image.size)
+                    x0, y0 = (image.width - side) // 2, (image.height - side) // 2
+                    patch = image.crop((x0, y0, x0 + side, y0 + side)).resize((size, size), Image.Resampling.BICUBIC)
+                    start = time.perf_counter()
+                    net.set_tensor(inp, np.asarray(patch, np.int32)[None])
+                    net.invoke()
+                    times.append(time.perf_counter() - start)
+                    answer = net.get_tensor(out)[0]
+                    total[-1] += len(regions)
+                    for t in THRESHOLDS:
+                        rows = answer[answer[:, 55] >= t]
+                        boxes = [(x0 + r[52] * side, y0 + r[51] * side, x0 + r[54] * side, y0 + r[53] * side)
+                                 for r in rows]
+                        match = found(boxes, [r for _, r in regions])
+                        hits[t][-1] += sum(m is not None for m in match)
+                        false_pos[t] += len(boxes) - sum(m is not None for m in match)
+            for t in THRESHOLDS:
+                print(f"{size:>6} {1000 * float(np.median(times)):>9.1f} {t:>8.2f}  "
+                      + "  ".join(f"{a / b:>6.2f}" for a, b in zip(hits[t], total)) + f"  {false_pos[t]:>6}",
+                      flush=True)
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    from poseclass.runtime.multipose import DEFAULT_MIN_PERSON_SCORE
+    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.training.classifier import PoseClassifier
+    from poseclass.training.dataset import KEYPOINT_COLUMNS, load_splits
+
+    subject = r"^[a-z]+\d*"
+    yoga = load_splits(YOGA_TRAIN, progress=False)["train"]
+    groups = np.array(yoga.groups(subject))
+    rest = yoga.subset(groups != "girl1")
+    train_data, val_data = rest.split(0.2, subject, seed=0)
+    files = sorted(YOGA_TRAIN.glob("*/girl1_*.jpg"))
+    truth = np.array([f.parent.name for f in files])
+    with tempfile.TemporaryDirectory() as work:
+        pipe = PosePipeline.load(PoseClassifier.create(train_data, val_data, verbose=0).export(Path(work) / "single"))
+        net = pipe.multipose
+        start = time.perf_counter()
+        single = np.array([pipe.predict(f).label for f in files], dtype=object)
+        single_ms = 1000 * (time.perf_counter() - start) / len(files)
+        start = time.perf_counter()
+        top = [net.detect(f, max_people=1, min_person_score=0.0)[0] for f in files]
+        multi_ms = 1000 * (time.perf_counter() - start) / len(files)
+        poses = np.concatenate([p.pose.as_movenet() for p in top])
+        confident = np.array([p.score >= DEFAULT_MIN_PERSON_SCORE for p in top])
+
+        # The same classifier recipe, trained on MultiPose keypoints of the same training images.
+        def multipose_rows(data):
+            frame = data.frame.copy()
+            for i, name in enumerate(frame["file"]):
+                person = net.detect(YOGA_TRAIN / name, max_people=1, min_person_score=0.0)[0]
+                pose = person.pose
+                kp = np.column_stack([pose.xy[:, 0] / pose.width, pose.xy[:, 1] / pose.height, pose.scores])
+                frame.loc[i, KEYPOINT_COLUMNS] = kp.reshape(-1)
+            return type(data)(frame, data.labels, data.meta)
+
+        retrained = PoseClassifier.create(multipose_rows(train_data), multipose_rows(val_data), verbose=0)
+        retrained_pipe = PosePipeline.load(retrained.export(Path(work) / "multi"))
+        labels = np.array(pipe.labels)
+        by_single = labels[pipe.classifier.predict_proba(poses).argmax(1)]
+        by_multi = np.array(retrained_pipe.labels)[retrained_pipe.classifier.predict_proba(poses).argmax(1)]
+    rows = [
+        ("single-pose chain (thunder-int8, up to 2 passes)", "thunder-int8", single == truth, single_ms),
+        (f"multipose, person score >= {DEFAULT_MIN_PERSON_SCORE} (the default)", "thunder-int8",
+         (by_single == truth) & confident, multi_ms),
+        ("multipose, most confident answer whatever its score", "thunder-int8", by_single == truth, multi_ms),
+        (f"multipose, person score >= {DEFAULT_MIN_PERSON_SCORE}", "multipose", (by_multi == truth) & confident,
+         multi_ms),
+        ("multipose, most confident answer whatever its score", "multipose", by_multi == truth, multi_ms),
+    ]
+    print(f"girl1 (held out, never trained on): {len(files)} images; {int((~confident).sum())} have no MultiPose "
+          f"person scoring >= {DEFAULT_MIN_PERSON_SCORE} (counted wrong where the threshold applies)")
+    print(f"{'keypoints at inference':<56} {'classifier trained on':<22} {'accuracy':>15} {'ms/image':>9}")
+    for name, trained_on, correct, ms in rows:
+        print(f"{name:<56} {trained_on + ' keypoints':<22} {correct.mean():>6.3f} ({int(correct.sum())}/{len(files)})"
+              f" {ms:>9.1f}")
+
+
+def latency(args: argparse.Namespace) -> None:
+    """ms per 3-person image: MultiPose once, against single-pose MoveNet once per person's crop."""
+    from poseclass.runtime.movenet import Crop, MoveNet
+    from poseclass.runtime.multipose import MultiPoseNet
+
+    rng = np.random.default_rng(1)
+    scenes = [composite(rng, 288) for _ in range(args.scenes)]
+    print(f"{args.scenes} composites of 3 people (288 px tall) on 1280x720; median ms per image")
+    print(f"{'model':<44} {'1 thread':>9} {'2 threads':>10}")
+    models = [("multipose (384 px), once per image", lambda t: MultiPoseNet(num_threads=t), None)]
+    models += [(f"{v} once per person crop (x3)", lambda t, v=v: MoveNet(v, num_threads=t), True)
+               for v in ("thunder", "thunder-int8", "lightning")]
+    for name, make, per_person in models:
+        row = []
+        for threads in (1, 2):
+            net = make(threads)
+            times = []
+            for image, regions in scenes:
+                start = time.perf_counter()
+                if per_person:
+                    for _, (x0, y0, x1, y1) in regions:  # the crops given (single-pose cannot find them)
+                        side = max(x1 - x0, y1 - y0)
+                        crop = Crop(x0 - (side - (x1 - x0)) / 2, y0 - (side - (y1 - y0)) / 2, side)
+                        net.detect(image.crop(crop.box), passes=1)
+                else:
+                    net.detect(image)
+                times.append(time.perf_counter() - start)
+            row.append(1000 * float(np.median(times)))
+        print(f"{name:<44} {row[0]:>9.1f} {row[1]:>10.1f}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("sizes")
+    p.add_argument("--size", type=int, nargs="+", default=[256, 320, 384])
+    p.add_argument("--scenes", type=int, default=15)
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=sizes)
+    p = sub.add_parser("accuracy")
+    p.set_defaults(func=accuracy)
+    p = sub.add_parser("latency")
+    p.add_argument("--scenes", type=int, default=10)
+    p.set_defaults(func=latency)
+    args = parser.parse_args()
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""MoveNet MultiPose Lightning on LiteRT (never TensorFlow): up to 6 people in one pass.
+
+The model takes the image letterboxed into a square (the same letterbox as single-pose MoveNet's
+first pass, so the aspect ratio is kept) and answers ``[1, 6, 56]``: per person 17 × (y, x, score),
+a box (ymin, xmin, ymax, xmax) and a person score, all coordinates in [0, 1] of the square.
+:class:`MultiPoseNet` maps them back to image pixels and keeps the confident people.
+
+Each person comes back as a :class:`~poseclass.runtime.keypoints.Pose` in image pixels, so
+``person.pose.as_movenet()`` is the classifier's input exactly as for single-pose MoveNet: (y, x)
+divided by the longer image side, the same in x and y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from poseclass.provision.registry import MULTIPOSE_VARIANT, Reporter
+from poseclass.runtime.images import as_rgb
+from poseclass.runtime.keypoints import NUM_KEYPOINTS, Pose
+from poseclass.runtime.movenet import SquareModel, full_frame
+from poseclass.runtime.quiet import note
+
+MAX_PEOPLE = 6  # what the model can answer
+# A person below this score is not reported. TF.js pose-detection's default for MultiPose is 0.25;
+# on the composites of `benchmarks/multipose.py sizes` 0.15 finds far more of the small people
+# (64% vs 16% at 144 px in a 1280x720 frame) with no false detection; a grey or noise image scores
+# under 0.05.
+DEFAULT_MIN_PERSON_SCORE = 0.15
+# MultiPose often answers one person twice (a box on the upper body and one on the whole body)
+# with the same regressed keypoints: on 100 single-person yoga photos, the second answer's shared
+# confident keypoints were within 0.01 of the box size of the first's for every duplicate, and
+# about 1 box size away for a real second person. A lower-scored answer whose confident keypoints
+# (in both) lie within this fraction of the larger box side of a kept person's is dropped.
+DUPLICATE_DISTANCE = 0.1
+DUPLICATE_KEYPOINT_SCORE = 0.2
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person MultiPose found: keypoints (image pixels), box ``(x0, y0, x1, y1)`` in pixels, person score."""
+
+    pose: Pose
+    box: tuple[float, float, float, float]
+    score: float
+
+    def duplicates(self, other: Person) -> bool:
+        """Whether ``other`` is this same person answered again (see ``DUPLICATE_DISTANCE``)."""
+        shared = (self.pose.scores >= DUPLICATE_KEYPOINT_SCORE) & (other.pose.scores >= DUPLICATE_KEYPOINT_SCORE)
+        if shared.sum() < 2:
+            return False
+        side = max(self.box[2] - self.box[0], self.box[3] - self.box[1],
+                   other.box[2] - other.box[0], other.box[3] - other.box[1], 1.0)
+        distance = np.linalg.norm(self.pose.xy[shared] - other.pose.xy[shared], axis=1)
+        return float(np.median(distance)) < DUPLICATE_DISTANCE * side
+
+    def box_dict(self) -> dict[str, float]:
+        x0, y0, x1, y1 = self.box
+        return {"x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1)}
+
+
+def check_people_settings(max_people: int, min_person_score: float) -> None:
+    """Refuse settings that cannot work, with a message that says what can."""
+    if not isinstance(max_people, int) or not 1 <= max_people <= MAX_PEOPLE:
+        raise ValueError(f"max_people must be a whole number from 1 to {MAX_PEOPLE}, not {max_people!r}")
+    if not 0 <= min_person_score < 1:
+        raise ValueError(f"min_person_score must be in [0, 1), not {min_person_score!r}")
+
+
+class MultiPoseNet(SquareModel):
+    """MoveNet MultiPose Lightning on LiteRT.
+
+    >>> net = MultiPoseNet()
+    >>> people = net.detect("class.jpg")      # most confident first
+    >>> people[0].box, people[0].pose.xy      # pixels
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        num_threads: int | None = None,
+        max_people: int = MAX_PEOPLE,
+        min_person_score: float = DEFAULT_MIN_PERSON_SCORE,
+        report: Reporter = note,
+    ) -> None:
+        check_people_settings(max_people, min_person_score)
+        super().__init__(MULTIPOSE_VARIANT, model_path, num_threads, report)
+        if self.input_size <= 1:  # a dynamic-size model (the official file): fix it to the registry's size
+            from poseclass.provision.registry import VARIANTS
+
+            self.input_size = VARIANTS[MULTIPOSE_VARIANT].input_size
+            self.interpreter.resize_tensor_input(self._input_index, [1, self.input_size, self.input_size, 3])
+            self.interpreter.allocate_tensors()
+        self.max_people = max_people
+        self.min_person_score = min_person_score
+
+    def raw(self, image: Image.Image) -> tuple[np.ndarray, tuple[int, int, int]]:
+        """The model's ``[6, 56]`` answer for an RGB image, and the letterbox ``(x0, y0, side)`` in pixels."""
+        crop = full_frame(*image.size)
+        box = crop.box
+        return self.run(image, crop), (box[0], box[1], box[2] - box[0])
+
+    def detect(
+        self,
+        image: str | Path | Image.Image | np.ndarray,
+        max_people: int | None = None,
+        min_person_score: float | None = None,
+    ) -> list[Person]:
+        """Everyone in ``image`` (a path, Pillow image or RGB array), most confident first; [] when nobody.
+
+        People scoring under ``min_person_score`` are left out, and so is a second answer for the
+        same person (:meth:`Person.duplicates`); then at most ``max_people`` are kept.
+        """
+        max_people = self.max_people if max_people is None else max_people
+        min_person_score = self.min_person_score if min_person_score is None else min_person_score
+        check_people_settings(max_people, min_person_score)
+        image = as_rgb(image)
+        width, height = image.size
+        out, (x0, y0, side) = self.raw(image)
+        people = []
+        for row in out[np.argsort(-out[:, 55], kind="stable")]:
+            score = float(row[55])
+            if score < min_person_score or len(people) == max_people:
+                break
+            kp = row[: 3 * NUM_KEYPOINTS].reshape(NUM_KEYPOINTS, 3)
+            xy = np.stack([x0 + kp[:, 1] * side, y0 + kp[:, 0] * side], axis=1).astype(np.float32)
+            ymin, xmin, ymax, xmax = (float(v) for v in row[51:55])
+            box = (
+                float(np.clip(x0 + xmin * side, 0, width)), float(np.clip(y0 + ymin * side, 0, height)),
+                float(np.clip(x0 + xmax * side, 0, width)), float(np.clip(y0 + ymax * side, 0, height)),
+            )
+            pose = Pose(xy=xy, scores=kp[:, 2].astype(np.float32), width=width, height=height)
+            person = Person(pose=pose, box=box, score=score)
+            if not any(kept.duplicates(person) for kept in people):
+                people.append(person)
+        return people

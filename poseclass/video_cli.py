@@ -1,0 +1,135 @@
+"""``poseclass predict`` on videos and cameras: per-frame rows, a summary, an annotated copy.
+
+Kept apart from :mod:`poseclass.cli` so the command module only dispatches. Frames are
+streamed from decoder to outputs one at a time: a long video runs in constant memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from poseclass.runtime import video
+from poseclass.runtime.pipeline import PosePipeline
+from poseclass.runtime.quiet import progress_bar
+from poseclass.runtime.smoothing import ENTER_PROBABILITY, EXIT_PROBABILITY, MIN_SEGMENT_S, SMOOTHING_ALPHA
+
+
+def _paths(base: str | None, names: list[str], default_suffix: str) -> list[Path | None]:
+    """One output file per video: ``base`` itself for one video, else ``base-<video stem>``."""
+    if not base:
+        return [None] * len(names)
+    from poseclass.cli import _overlay_paths
+
+    return [p if p.suffix else p.with_suffix(default_suffix) for p in _overlay_paths(base, names)]
+
+
+@contextlib.contextmanager
+def _csv_rows(path: Path | None, labels: list[str]) -> Iterator[csv.writer | None]:
+    """A CSV writer for the per-frame rows (header written), or None without ``--out``."""
+    if path is None:
+        yield None
+        return
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(video.csv_header(labels))
+        yield writer
+
+
+def _summary_text(name: str, summary: dict[str, object], duration: float) -> list[str]:
+    """The summary for people: segments with their durations, then repetition counts."""
+    lines = [f"{name}: {summary['frames']} frames, {duration:.1f} s"]
+    for s in summary["segments"]:
+        lines.append(f"  {s['label']:<14} {s['start_s']:.1f}–{s['end_s']:.1f} s ({s['end_s'] - s['start_s']:.1f} s)")
+    if not summary["segments"] and summary["frames"]:
+        lines.append("  no pose held long enough to make a segment")
+    if summary["counts"]:
+        lines.append("  repetitions: " + ", ".join(f"{k} {n}" for k, n in summary["counts"].items()))
+    return lines
+
+
+def _classify(args: argparse.Namespace, pipeline: PosePipeline, reader: video.VideoReader, out: Path | None,
+              annotate: Path | None, stdout: TextIO) -> tuple[dict[str, object], str | None]:
+    """Run one video through the classifier, streaming rows out; the summary and the error, if any."""
+    clf = video.VideoClassifier(pipeline, alpha=args.alpha, count=args.count or (), enter=args.enter,
+                                exit=args.exit, min_segment_s=args.min_segment)
+    writer = video.AnnotatedWriter(annotate, reader.fps) if annotate else None
+    error, people = None, 0
+    bar = progress_bar(total=reader.total, desc=reader.name, unit="frame",
+                       disable=bool(args.json or args.quiet))
+    try:
+        with _csv_rows(out, clf.labels) as rows:
+            for image, t in reader:
+                result = clf.push(image, t)
+                people += result.status == "ok"
+                if rows is not None:
+                    rows.writerow(result.csv_row())
+                elif args.json:
+                    stdout.write(json.dumps(result.to_dict()) + "\n")
+                if writer is not None:
+                    writer.write(image, result)
+                bar.update(1)
+    except KeyboardInterrupt:
+        if args.camera is None:
+            error = f"{reader.name}: interrupted after frame {clf.frames}"
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.close()
+    error = error or reader.error
+    if error is None and clf.frames and not people:
+        error = f"{reader.name}: no person found in any of its {clf.frames} frames"
+    summary = {"video": reader.name, **clf.summary()}
+    return summary, error
+
+
+def predict_videos(args: argparse.Namespace, user_error: type[Exception]) -> int:
+    """``poseclass predict VIDEO... | --camera N``: exit 0, or 1 when a video was damaged, cut short or had nobody."""
+    names = [f"camera {args.camera}"] if args.camera is not None else args.images
+    images = [n for n in args.images if not video.is_video(n)]
+    if images or (args.camera is not None and args.images):
+        raise user_error("give videos and images (or a camera) in separate commands; "
+                         f"not a video: {', '.join(images or args.images)}")
+    for option, default in (("enter", ENTER_PROBABILITY), ("exit", EXIT_PROBABILITY), ("alpha", SMOOTHING_ALPHA),
+                            ("min_segment", MIN_SEGMENT_S)):
+        if getattr(args, option) is None:
+            setattr(args, option, default)
+    if args.exit >= args.enter:
+        raise user_error(f"--exit ({args.exit:g}) must be below --enter ({args.enter:g})")
+    if args.min_segment < 0:
+        raise user_error(f"--min-segment must be 0 or more seconds, not {args.min_segment:g}")
+    pipeline = PosePipeline.load(args.model, args.movenet)
+    unknown = [c for c in args.count or () if c not in pipeline.labels]
+    if unknown:
+        raise user_error(f"--count {unknown[0]}: the model's classes are {', '.join(pipeline.labels)}")
+    outs, annotated = _paths(args.out, names, ".csv"), _paths(args.annotate, names, ".mp4")
+    failed = False
+    for name, out, annotate in zip(names, outs, annotated):
+        try:
+            reader = video.open_camera(args.camera) if args.camera is not None else video.read_video(name)
+        except video.VideoError as error:
+            failed = True
+            print(f"error: {error}", file=sys.stderr)
+            if args.json:
+                empty = {"video": name, "frames": 0, "duration_s": 0.0, "segments": [], "counts": {}}
+                sys.stdout.write(json.dumps({**empty, "error": str(error)}) + "\n")
+            continue
+        summary, error = _classify(args, pipeline, reader, out, annotate, sys.stdout)
+        failed = failed or error is not None
+        if error:
+            summary["error"] = error
+            print(f"error: {error}", file=sys.stderr)
+        if args.json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+        else:
+            print("\n".join(_summary_text(name, summary, summary["duration_s"])))
+            for label, path in (("frames", out), ("annotated", annotate)):
+                if path is not None:
+                    print(f"  {label}: {path}")
+    return 1 if failed else 0
