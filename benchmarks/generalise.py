@@ -34,6 +34,15 @@ subject: it memorises poses more than it generalises (a plain 1-NN over all 724 
 scores 95-97 % on yoga10, whose test split shares near-duplicates with train, and about 80 % on
 girl1). Camera augmentation, an ensemble, the normalisation variants and a smaller
 network were neutral or worse.
+
+Follow-up on that spread (levers ``refit`` to ``fixed400+dropout0.1``): training a fixed number of
+epochs on all of ``train/``, without a validation split or early stopping, removes it. 400 epochs
+scores 104/109 on yoga10 with every seed (95.4 %), 99.6 % on girl1; with dropout 0.1, 95.7 % and
+100 %. Over all six CGI subjects the mean rises (83.0 -> 87.3 % for fixed400), but only because the
+subject ``guy`` (37 images, where early stopping fires after 7-9 epochs) goes to 100 %; girl2 and
+girl3 lose 5-18 images per seed. Refitting on train + validation for the chosen number of epochs,
+a minimum of 150 epochs with patience 60, and a 30 % validation share leave seed 0's early stop
+(and its score) in place; a 30 % grouped validation on CGI stops after 23-36 epochs.
 """
 
 from __future__ import annotations
@@ -87,7 +96,26 @@ LEVERS: dict[str, dict[str, object]] = {
     "knn3+hidden(24,12)": {"knn_per_class": 3, "hidden": (24, 12)},  # k-NN head: 30 prototypes, fits 30 KB
     "knn3+hidden(24,12) fitted in blend": {"knn_per_class": 3, "hidden": (24, 12), "knn_in_training": True},
     "no_pose0.05": {"no_pose": 0.05},
+    # Levers against the seed spread of early stopping on a small validation split (issue 11 follow-up).
+    # "refit": after early stopping picks the best epoch, a new model (same seed) is trained on
+    # train + validation for best epoch x (n_train + n_val) / n_train epochs, no early stopping.
+    # "no_validation": train on all of train/ (CGI: all subjects but the held-out one) for a fixed
+    # number of epochs. "val_fraction": the validation share (default 0.2).
+    "refit": {"refit": True},
+    "refit+dropout0.1": {"refit": True, "dropout": 0.1},
+    "min150+patience60": {"min_epochs": 150, "patience": 60},
+    "min150+patience60+dropout0.1": {"min_epochs": 150, "patience": 60, "dropout": 0.1},
+    "val0.3": {"val_fraction": 0.3},
+    "fixed200": {"epochs": 200, "early_stopping": False, "no_validation": True},
+    "fixed300": {"epochs": 300, "early_stopping": False, "no_validation": True},
+    "fixed200+dropout0.1": {"epochs": 200, "early_stopping": False, "no_validation": True, "dropout": 0.1},
+    "fixed300+dropout0.1": {"epochs": 300, "early_stopping": False, "no_validation": True, "dropout": 0.1},
+    "fixed400": {"epochs": 400, "early_stopping": False, "no_validation": True},
+    "fixed500": {"epochs": 500, "early_stopping": False, "no_validation": True},
+    "fixed400+dropout0.1": {"epochs": 400, "early_stopping": False, "no_validation": True, "dropout": 0.1},
 }
+# Lever keys that are benchmark procedure, not TrainConfig settings.
+PROCEDURE = ("no_pose", "refit", "no_validation", "val_fraction")
 
 
 def load(yoga10: Path) -> dict[str, object]:
@@ -141,21 +169,33 @@ def held_out(cgi, subject: str):
 def run_one(lever: str, task: str, seed: int, data, extras, epochs: int | None) -> dict[str, object]:
     from poseclass.training.classifier import PoseClassifier, TrainConfig
 
-    overrides = {**BASELINE, **LEVERS[lever]}
-    config = TrainConfig(seed=seed, **overrides, **({"epochs": epochs} if epochs else {}))
+    lever_settings = {**BASELINE, **LEVERS[lever]}
+    procedure = {k: lever_settings.pop(k) for k in PROCEDURE if k in lever_settings}
+    config = TrainConfig(seed=seed, **{**lever_settings, **({"epochs": epochs} if epochs else {})})
+    fraction = float(procedure.get("val_fraction", 0.2))
     start = time.time()
     if task == "yoga10":
         pool, test = data["yoga10_train"], data["yoga10_test"]
-        train_data, val_data = pool.split(0.2, None, seed)
+        train_data, val_data = pool.split(fraction, None, seed)
         extra = extras.get("yoga10_test", {})
     else:
-        rest, test = held_out(data["cgi"], task.split(":", 1)[1])
-        train_data, val_data = rest.split(0.2, SUBJECT, seed)
+        pool, test = held_out(data["cgi"], task.split(":", 1)[1])
+        train_data, val_data = pool.split(fraction, SUBJECT, seed)
         extra = extras.get("cgi", {})
-    clf = PoseClassifier.create(train_data, val_data, config, verbose=0)
+    refit_epochs = None
+    if procedure.get("no_validation"):
+        clf = PoseClassifier.create(pool, None, config, verbose=0)
+    else:
+        clf = PoseClassifier.create(train_data, val_data, config, verbose=0)
+        if procedure.get("refit"):
+            chosen = clf.best_epoch
+            refit_epochs = max(1, round(clf.best_epoch * len(pool) / len(train_data)))
+            clf = PoseClassifier.create(pool, None, config, verbose=0, epochs=refit_epochs, early_stopping=False)
     correct, total, rejected = scored(clf, test, extra)
     result = {"lever": lever, "task": task, "seed": seed, "correct": correct, "total": total, "rejected": rejected,
               "accuracy": correct / total, "best_epoch": clf.best_epoch, "seconds": round(time.time() - start, 1)}
+    if refit_epochs is not None:
+        result.update(refit_epochs=refit_epochs, best_epoch=chosen)  # best_epoch: the one early stopping chose
     if seed == 0 and task == "yoga10":
         from poseclass.training.classifier import to_tflite
 

@@ -386,7 +386,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         _emit_json({"model_dir": str(args.model_dir), "files": [str(p) for p in written]})
         return 0
     for path in written:
-        print(f"{path}  ({path.stat().st_size / 1024:.1f} KB)")
+        size = path.stat().st_size
+        print(f"{path}  ({size / 1024:.1f} KB)" if size < 1 << 20 else f"{path}  ({size / (1 << 20):.1f} MB)")
     return 0
 
 

@@ -257,6 +257,8 @@ class TrainConfig:
     knn_weight: float = 0.5
     knn_temperature: float = 0.003
     knn_in_training: bool = False  # fit the network inside the blend (prototypes fixed first), not before it
+    early_stopping: bool = True  # False: run all ``epochs`` and keep the last weights (no best-epoch restore)
+    min_epochs: int = 0  # early stopping and the best-epoch choice only look at epochs after this many
 
 
 def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
@@ -373,8 +375,10 @@ def train(
     # Keras' own callback restores the best epoch's weights at the end of training, early stop
     # or not (the public tutorial saved the best checkpoint and never loaded it back).
     best = keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True,
-                                         mode="max" if config.monitor == "accuracy" else "min")
-    callbacks = [best, EpochBar(config.epochs)] if verbose == 1 else [best]
+                                         mode="max" if config.monitor == "accuracy" else "min",
+                                         start_from_epoch=config.min_epochs)
+    stopping = [best] if config.early_stopping else []
+    callbacks = [*stopping, EpochBar(config.epochs)] if verbose == 1 else stopping
     with native_stderr_silenced():
         history = model.fit(
             x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=validation,
@@ -385,7 +389,8 @@ def train(
         final.get_layer("prototype_vote").set_weights([prototypes(x, y, num_classes, config)])
         final.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for evaluate(); not fitted
         model = final
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, best.best_epoch + 1
+    best_epoch = best.best_epoch + 1 if config.early_stopping else len(history.history["loss"])
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, best_epoch
 
 
 def to_tflite(model: keras.Model) -> bytes:
