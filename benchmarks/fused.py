@@ -20,7 +20,6 @@ $POSECLASS_DATASETS).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -28,11 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from run import table  # benchmarks/run.py, beside this file
+from run import TRAIN, table  # benchmarks/run.py, beside this file: data paths, the table with the CPU's int8 line
 
-ROOT = Path(__file__).resolve().parents[1]
-DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
-TRAIN = DATASETS / "yoga_poses" / "train"
 HELD_OUT = "girl1"
 SUBJECT = r"^[a-z]+\d*"  # file-name prefix naming the person photographed
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -57,9 +56,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
-CGI = DATASETS / "yoga_poses" / "train"
+from run import ROOT  # benchmarks/run.py, beside this file: the data paths
+from run import TRAIN as CGI
+
 YOGA10 = ROOT / "data" / "yoga10"
 SUBJECT = r"^[a-z]+\d*"  # file-name prefix naming the person photographed (girl1, guy2, ...)
 CACHE = ROOT / "runs" / "generalise.jsonl"

@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-YOGA_TRAIN = ROOT.parent / "shared" / "datasets" / "yoga_poses" / "train"
+from run import TRAIN as YOGA_TRAIN  # benchmarks/run.py, beside this file: the data paths
 CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
 HEIGHTS = (144, 216, 288, 360, 426)
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25)  # 0.25: TF.js pose-detection's default minimum person score

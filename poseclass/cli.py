@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from poseclass.provision.registry import DEFAULT_VARIANT, VARIANTS
+from poseclass.provision.registry import DEFAULT_VARIANT, SINGLE_POSE_VARIANTS, VARIANTS
 
 EPILOG = """\
 typical use:
@@ -85,7 +85,7 @@ def _add_exclude_arg(parser: argparse.ArgumentParser) -> None:
 
 def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT) -> None:
     parser.add_argument(
-        "--model", dest="variant", choices=[name for name, spec in VARIANTS.items() if not spec.multipose], default=default,
+        "--model", dest="variant", choices=SINGLE_POSE_VARIANTS, default=default,
         help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "
         "about 2x faster on a CPU, keypoints as accurate; see README) or lightning (192 px, fastest)"
         + (f"; default {default}" if default else ""),
@@ -274,13 +274,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseclass.runtime.pipeline import PosePipeline
     from poseclass.runtime.video import is_video
 
-    if args.camera is not None or any(is_video(name) for name in args.images):
+    not_videos = [name for name in args.images if not is_video(name)]
+    if args.camera is not None or len(not_videos) < len(args.images):
         from poseclass.video_cli import predict_videos
 
         if args.multi:  # tracking several people across frames is not built yet: say so rather than ignore --multi
             raise UserError("--multi works on images only for now; for a video, leave it out (the most prominent "
                             "person is classified)")
-        return predict_videos(args, UserError)
+        return predict_videos(args, not_videos, UserError)
     if not args.images:
         raise UserError("give at least one IMAGE or VIDEO, or --camera N")
     video_only = [flag for flag, value in (("--out", args.out), ("--annotate", args.annotate), ("--count", args.count))

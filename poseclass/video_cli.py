@@ -42,9 +42,9 @@ def _csv_rows(path: Path | None, labels: list[str]) -> Iterator[csv.writer | Non
         yield writer
 
 
-def _summary_text(name: str, summary: dict[str, object], duration: float) -> list[str]:
+def _summary_text(name: str, summary: dict[str, object]) -> list[str]:
     """The summary for people: segments with their durations, then repetition counts."""
-    lines = [f"{name}: {summary['frames']} frames, {duration:.1f} s"]
+    lines = [f"{name}: {summary['frames']} frames, {summary['duration_s']:.1f} s"]
     for s in summary["segments"]:
         lines.append(f"  {s['label']:<14} {s['start_s']:.1f}–{s['end_s']:.1f} s ({s['end_s'] - s['start_s']:.1f} s)")
     if not summary["segments"] and summary["frames"]:
@@ -89,10 +89,12 @@ def _classify(args: argparse.Namespace, pipeline: PosePipeline, reader: video.Vi
     return summary, error
 
 
-def predict_videos(args: argparse.Namespace, user_error: type[Exception]) -> int:
-    """``poseclass predict VIDEO... | --camera N``: exit 0, or 1 when a video was damaged, cut short or had nobody."""
+def predict_videos(args: argparse.Namespace, images: list[str], user_error: type[Exception]) -> int:
+    """``poseclass predict VIDEO... | --camera N``: exit 0, or 1 when a video was damaged, cut short or had nobody.
+
+    ``images``: the inputs that are not videos (the caller has sorted them out).
+    """
     names = [f"camera {args.camera}"] if args.camera is not None else args.images
-    images = [n for n in args.images if not video.is_video(n)]
     if images or (args.camera is not None and args.images):
         raise user_error("give videos and images (or a camera) in separate commands; "
                          f"not a video: {', '.join(images or args.images)}")
@@ -128,7 +130,7 @@ def predict_videos(args: argparse.Namespace, user_error: type[Exception]) -> int
         if args.json:
             sys.stdout.write(json.dumps(summary) + "\n")
         else:
-            print("\n".join(_summary_text(name, summary, summary["duration_s"])))
+            print("\n".join(_summary_text(name, summary)))
             for label, path in (("frames", out), ("annotated", annotate)):
                 if path is not None:
                     print(f"  {label}: {path}")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from poseclass import __version__
-from poseclass.deploy.metadata import ModelInfo, TensorInfo, read_metadata, with_metadata
+from poseclass.deploy.metadata import ModelInfo, TensorInfo, has_metadata, with_metadata
 from poseclass.runtime.files import LABELS_NAME, atomic_write
 from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, read_manifest
 
@@ -47,7 +47,7 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
     manifest = read_manifest(folder)
     written = [folder / TFLITE_NAME]
     model = written[0].read_bytes()
-    if read_metadata(model) is None:
+    if not has_metadata(model):
         atomic_write(written[0], classifier_metadata(model, manifest, (folder / LABELS_NAME).read_bytes()))
     entry: dict[str, object] = {"classifier_metadata": True, "fused": None}
     if fused:
@@ -55,8 +55,8 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
 
         atomic_write(folder / FUSED_NAME, build_fused(folder))
         written.append(folder / FUSED_NAME)
-        variant = str(dict(manifest["movenet"]).get("variant"))
-        entry["fused"] = {"file": FUSED_NAME, "input": [1, input_size(folder), input_size(folder), 3],
+        variant, side = str(dict(manifest["movenet"]).get("variant")), input_size(folder)
+        entry["fused"] = {"file": FUSED_NAME, "input": [1, side, side, 3],
                           "movenet_graph": graph_variant(variant), "passes": 1}
     manifest["deploy"] = entry
     manifest["tflite_bytes"] = written[0].stat().st_size

@@ -36,10 +36,11 @@ from PIL import Image
 from poseclass import __version__
 from poseclass.deploy.metadata import ModelInfo, TensorInfo, with_metadata
 from poseclass.provision.registry import VARIANTS, fetch_tfjs, sha256
+from poseclass.runtime import litert
 from poseclass.runtime.files import LABELS_NAME
 from poseclass.runtime.images import as_rgb
 from poseclass.runtime.modeldir import KERAS_NAME, movenet_settings, read_manifest
-from poseclass.runtime.movenet import full_frame
+from poseclass.runtime.movenet import full_frame, square_input
 from poseclass.runtime.quiet import native_stderr_silenced
 
 INPUT_NAME = "image"
@@ -79,8 +80,7 @@ def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.nda
     square must be made before the image reaches them.
     """
     picture = as_rgb(image)
-    square = picture.crop(full_frame(*picture.size).box).resize((size, size), Image.Resampling.BICUBIC)
-    return np.asarray(square, dtype=np.uint8)
+    return square_input(picture, full_frame(*picture.size), size, np.uint8)
 
 
 def _convert(graph_def: Any, model: Any, size: int) -> bytes:
@@ -116,10 +116,7 @@ def check_outputs(model: bytes, size: int, classes: int) -> None:
     The output order comes from the converter (outputs sorted by name), not from anything
     poseclass writes, so it is checked on the converted file rather than assumed.
     """
-    from ai_edge_litert.interpreter import Interpreter
-
-    with native_stderr_silenced():
-        interpreter = Interpreter(model_content=model)
+    interpreter = litert.interpreter(model, 1)
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     got = tuple([([int(n) for n in d["shape"]], np.dtype(d["dtype"]).name) for d in group] for group in (inputs, outputs))
     wanted = ([([1, size, size, 3], "uint8")], [([1, classes], "float32"), ([1, 1, 17, 3], "float32")])

@@ -166,6 +166,11 @@ def read_metadata(model: bytes) -> dict | None:
     return {**found_metadata, "files": associated_files(model)}
 
 
+def has_metadata(model: bytes) -> bool:
+    """Whether the model has a TFLITE_METADATA buffer: found in place, nothing parsed or unzipped."""
+    return _metadata_buffer(model) is not None
+
+
 def associated_files(model: bytes) -> dict[str, bytes]:
     """The files zipped onto the end of the model, by name (empty when there are none)."""
     if not zipfile.is_zipfile(io.BytesIO(model)):  # no end-of-archive record: no files

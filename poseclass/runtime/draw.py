@@ -21,8 +21,12 @@ def _colour(index: int) -> tuple[int, int, int]:
 def draw_pose(image: Image.Image, pose: Pose) -> Image.Image:
     """A copy of ``image`` with the skeleton drawn: left side orange, right side blue."""
     out = image.convert("RGB").copy()
-    pen = ImageDraw.Draw(out)
-    size = max(2, round(max(out.size) / 120))
+    _skeleton(ImageDraw.Draw(out), pose, max(2, round(max(out.size) / 120)))
+    return out
+
+
+def _skeleton(pen: ImageDraw.ImageDraw, pose: Pose, size: int) -> None:
+    """Bones and joints of ``pose``, ``size`` pixels thick, drawn in place."""
     for a, b in SKELETON:
         confident = min(pose.scores[a], pose.scores[b]) >= CONFIDENT
         pen.line([tuple(pose.xy[a]), tuple(pose.xy[b])], fill=_colour(b), width=size if confident else 1)
@@ -32,25 +36,26 @@ def draw_pose(image: Image.Image, pose: Pose) -> Image.Image:
             pen.ellipse(box, fill=_colour(i), outline=(0, 0, 0))
         else:
             pen.ellipse(box, outline=_colour(i))
-    return out
 
 
 def draw_people(image: Image.Image, people: list[tuple[tuple[float, float, float, float], Pose, str]]) -> Image.Image:
     """A copy of ``image`` with every person drawn: skeleton, box and a caption (e.g. label and probability)."""
     out = image.convert("RGB").copy()
-    for _, pose, _ in people:
-        out = draw_pose(out, pose)
     pen = ImageDraw.Draw(out)
+    for _, pose, _ in people:
+        _skeleton(pen, pose, max(2, round(max(out.size) / 120)))
     width = max(1, round(max(out.size) / 400))
     size = max(12, round(max(out.size) / 50))
-    try:
-        font = ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1: the small bitmap font
-        font = ImageFont.load_default()
-    for box, _, caption in people:
+    font = ImageFont.load_default(size=size)
+    for box, _, text in people:
         pen.rectangle(box, outline=(0, 255, 0), width=width)
-        left, top = box[0], max(0.0, box[1] - size - 4)
-        text_box = pen.textbbox((left, top), caption, font=font)
-        pen.rectangle(text_box, fill=(0, 0, 0))
-        pen.text((left, top), caption, fill=(0, 255, 0), font=font)
+        caption(pen, (box[0], max(0.0, box[1] - size - 4)), text, font, (0, 255, 0))
     return out
+
+
+def caption(pen: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: ImageFont.ImageFont,
+            colour: tuple[int, int, int] = (255, 255, 255), margin: int = 0) -> None:
+    """``text`` (one or more lines) at ``xy`` on a black box ``margin`` pixels wider: readable on any picture."""
+    box = pen.multiline_textbbox(xy, text, font=font)
+    pen.rectangle((box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin), fill=(0, 0, 0))
+    pen.multiline_text(xy, text, fill=colour, font=font)

@@ -49,6 +49,16 @@ SKELETON: tuple[tuple[int, int], ...] = tuple(
 )
 
 
+# The body size a pose is scaled by is at least this many torso lengths (shoulder midpoint to hip
+# midpoint): the classifier's normalisation and inspect's pose distances share it.
+TORSO_MULTIPLIER = 2.5
+
+
+def presence(scores: np.ndarray) -> float:
+    """Mean of the five most confident keypoint scores (see :attr:`Pose.presence`)."""
+    return float(np.sort(scores)[-5:].mean())
+
+
 @dataclass(frozen=True)
 class Pose:
     """Keypoints of one person in original-image pixels.
@@ -70,7 +80,7 @@ class Pose:
         always has a few confident keypoints (lowest on the 1,000 yoga images: 0.13); a blank
         or noise image scores about 0.03.
         """
-        return float(np.sort(self.scores)[-5:].mean())
+        return presence(self.scores)
 
     def as_movenet(self) -> np.ndarray:
         """This pose as MoveNet's output tensor ``[1, 1, 17, 3]`` = (y, x, score).

@@ -14,11 +14,12 @@ from typing import Any
 from poseclass.runtime.quiet import native_stderr_silenced
 
 
-def interpreter(model: str | Path, num_threads: int | None = None) -> Any:
-    """A LiteRT interpreter for ``model`` with tensors allocated (XNNPACK, ``num_threads`` threads)."""
+def interpreter(model: str | Path | bytes, num_threads: int | None = None) -> Any:
+    """A LiteRT interpreter for ``model`` (a file, or a model's bytes) with tensors allocated (XNNPACK, ``num_threads`` threads)."""
     from ai_edge_litert.interpreter import Interpreter
 
+    source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
     with native_stderr_silenced():
-        result = Interpreter(model_path=str(model), num_threads=num_threads or os.cpu_count() or 1)
+        result = Interpreter(**source, num_threads=num_threads or os.cpu_count() or 1)
         result.allocate_tensors()
     return result

@@ -58,6 +58,13 @@ class Crop:
         """The crop as a Pillow box (left, top, right, bottom), in whole pixels."""
         return round(self.x0), round(self.y0), round(self.x0 + self.side), round(self.y0 + self.side)
 
+    def to_pixels(self, yx: np.ndarray) -> np.ndarray:
+        """Points given as MoveNet gives them, ``[..., (y, x)]`` in [0, 1] of this square, as
+        ``[..., (x, y)]`` image pixels (of the whole-pixel box the model was shown)."""
+        left, top, right, _ = self.box
+        side = right - left
+        return np.stack([left + yx[..., 1] * side, top + yx[..., 0] * side], axis=-1)
+
 
 def full_frame(width: int, height: int) -> Crop:
     """The letterbox: the smallest square, centred on the image, that holds all of it."""
@@ -90,6 +97,13 @@ def body_crop(xy: np.ndarray, scores: np.ndarray, width: int, height: int) -> Cr
     return Crop(cx - half, cy - half, 2 * half)
 
 
+def square_input(image: Image.Image, crop: Crop, size: int, dtype: np.dtype) -> np.ndarray:
+    """``crop`` of an RGB ``image`` cut out and resized (bicubic) to ``size`` x ``size``: what MoveNet
+    sees, and what an app feeds the fused model (the same resampling, so the two agree)."""
+    patch = image.crop(crop.box).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(patch, dtype=dtype)
+
+
 class SquareModel:
     """A MoveNet TFLite file (single- or multi-pose) run on square crops of an image.
 
@@ -109,9 +123,8 @@ class SquareModel:
         self.inferences = 0
 
     def model_input(self, image: Image.Image, crop: Crop) -> np.ndarray:
-        """The ``[N, N, 3]`` tensor MoveNet sees for ``crop`` of ``image``: the square cut out and resized."""
-        patch = image.crop(crop.box).resize((self.input_size, self.input_size), Image.Resampling.BICUBIC)
-        return np.asarray(patch, dtype=self._input_dtype)
+        """The ``[N, N, 3]`` tensor MoveNet sees for ``crop`` of ``image``."""
+        return square_input(image, crop, self.input_size, self._input_dtype)
 
     def run(self, image: Image.Image, crop: Crop) -> np.ndarray:
         """The model's output for ``crop`` of ``image``, batch axis removed (a copy: the next run reuses the buffer)."""
@@ -150,11 +163,8 @@ class MoveNet(SquareModel):
 
     def _infer(self, image: Image.Image, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
         """Run MoveNet on one square crop; keypoints come back in image pixels."""
-        box = crop.box
-        side = box[2] - box[0]
         out = self.run(image, crop)[0]
-        xy = np.stack([box[0] + out[:, 1] * side, box[1] + out[:, 0] * side], axis=1)
-        return xy.astype(np.float32), out[:, 2].astype(np.float32)
+        return crop.to_pixels(out[:, :2]).astype(np.float32), out[:, 2].astype(np.float32)
 
     def detect_in(self, image: Image.Image, crop: Crop) -> Pose:
         """One inference on ``crop`` of an RGB ``image``, no refinement: video tracking picks the crop itself."""

@@ -97,12 +97,6 @@ class MultiPoseNet(SquareModel):
         self.max_people = max_people
         self.min_person_score = min_person_score
 
-    def raw(self, image: Image.Image) -> tuple[np.ndarray, tuple[int, int, int]]:
-        """The model's ``[6, 56]`` answer for an RGB image, and the letterbox ``(x0, y0, side)`` in pixels."""
-        crop = full_frame(*image.size)
-        box = crop.box
-        return self.run(image, crop), (box[0], box[1], box[2] - box[0])
-
     def detect(
         self,
         image: str | Path | Image.Image | np.ndarray,
@@ -119,19 +113,17 @@ class MultiPoseNet(SquareModel):
         check_people_settings(max_people, min_person_score)
         image = as_rgb(image)
         width, height = image.size
-        out, (x0, y0, side) = self.raw(image)
+        crop = full_frame(width, height)
+        out = self.run(image, crop)  # [6, 56]: per person 17 x (y, x, score), box (ymin, xmin, ymax, xmax), score
         people = []
         for row in out[np.argsort(-out[:, 55], kind="stable")]:
             score = float(row[55])
             if score < min_person_score or len(people) == max_people:
                 break
             kp = row[: 3 * NUM_KEYPOINTS].reshape(NUM_KEYPOINTS, 3)
-            xy = np.stack([x0 + kp[:, 1] * side, y0 + kp[:, 0] * side], axis=1).astype(np.float32)
-            ymin, xmin, ymax, xmax = (float(v) for v in row[51:55])
-            box = (
-                float(np.clip(x0 + xmin * side, 0, width)), float(np.clip(y0 + ymin * side, 0, height)),
-                float(np.clip(x0 + xmax * side, 0, width)), float(np.clip(y0 + ymax * side, 0, height)),
-            )
+            xy = crop.to_pixels(kp[:, :2]).astype(np.float32)
+            corners = crop.to_pixels(row[51:55].astype(np.float64).reshape(2, 2))  # (x, y) of top-left, bottom-right
+            box = tuple(float(np.clip(v, 0, limit)) for v, limit in zip(corners.ravel(), (width, height) * 2))
             pose = Pose(xy=xy, scores=kp[:, 2].astype(np.float32), width=width, height=height)
             person = Person(pose=pose, box=box, score=score)
             if not any(kept.duplicates(person) for kept in people):

@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from poseclass.extras import require
-from poseclass.runtime.draw import draw_pose
-from poseclass.runtime.images import ImageError, from_array, to_rgb
+from poseclass.runtime.draw import caption, draw_pose
+from poseclass.runtime.images import ImageError, as_rgb
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, Pose
 from poseclass.runtime.movenet import Crop, MoveNet, body_crop, full_frame
 from poseclass.runtime.pipeline import PosePipeline
@@ -278,6 +278,7 @@ class VideoClassifier:
         self.keypoint_filter = OneEuro()
         self.smoother = Smoother(alpha)
         self.counters = [RepCounter(c, enter, exit) for c in dict.fromkeys(count)]
+        self._counted = [self.labels.index(counter.label) for counter in self.counters]  # class index per counter
         self.segmenter = Segmenter(min_segment_s)
         self.frames = 0
         self._first_t: float | None = None
@@ -286,7 +287,7 @@ class VideoClassifier:
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> FrameResult:
         """Classify one frame shown at ``t`` seconds (timestamps must increase)."""
-        image = from_array(frame) if isinstance(frame, np.ndarray) else frame if frame.mode == "RGB" else to_rgb(frame)
+        image = as_rgb(frame)
         pose = self.tracker.track(image)
         step = t - self._last_t if self._last_t is not None and t > self._last_t else self._step
         self._last_t, self._step = t, step
@@ -301,8 +302,8 @@ class VideoClassifier:
             status, probabilities = "no_pose", self.smoother.update(None)
             self.keypoint_filter.reset()
         result = FrameResult(self.frames, t, status, self.labels, probabilities, pose)
-        for counter in self.counters:
-            counter.update(None if probabilities is None else float(probabilities[self.labels.index(counter.label)]))
+        for counter, index in zip(self.counters, self._counted):
+            counter.update(None if probabilities is None else float(probabilities[index]))
         self.segmenter.update(result.label, t, t + step)
         result.hold_s = self.segmenter.current()[1]
         result.counts = self.counts()
@@ -375,11 +376,7 @@ class AnnotatedWriter:
         top = f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label else "no person"
         lines = [top]
         lines += [f"{label}: {n} reps" for label, n in result.counts.items()]
-        pen = ImageDraw.Draw(out)
-        text = "\n".join(lines)
-        box = pen.multiline_textbbox((6, 6), text, font=self._font)
-        pen.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), fill=(0, 0, 0))
-        pen.multiline_text((6, 6), text, fill=(255, 255, 255), font=self._font)
+        caption(ImageDraw.Draw(out), (6, 6), "\n".join(lines), self._font, margin=3)
         return out
 
     def close(self) -> None:

@@ -30,10 +30,9 @@ from keras import ops
 
 from poseclass.provision.registry import DEFAULT_VARIANT
 from poseclass.runtime import modeldir
-from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS
+from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, TORSO_MULTIPLIER
 from poseclass.runtime.quiet import native_stderr_silenced, progress_bar
 
-TORSO_MULTIPLIER = 2.5
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
 # Pose scale: "max" = max(2.5 x torso, largest keypoint distance); "robust" = the same, counting
 # only keypoints scored >= ROBUST_MIN_SCORE in the distance; "torso" = 2.5 x torso only.
@@ -62,15 +61,13 @@ class PoseNormalization(keras.layers.Layer):
         shoulders = (yx[:, INDEX["left_shoulder"]] + yx[:, INDEX["right_shoulder"]]) / 2
         torso = ops.sqrt(ops.sum(ops.square(shoulders - hips), axis=-1))
         centred = yx - hips[:, None, :]
-        distance = ops.sqrt(ops.sum(ops.square(centred), axis=-1))
-        if self.scale == "robust":  # keypoints MoveNet is unsure of do not stretch the scale
-            distance = distance * ops.cast(scores[:, :, 0] >= ROBUST_MIN_SCORE, distance.dtype)
-        spread = ops.max(distance, axis=1)
-        if self.scale == "torso":
-            size = ops.maximum(torso * TORSO_MULTIPLIER, 1e-6)
-        else:
-            size = ops.maximum(ops.maximum(torso * TORSO_MULTIPLIER, spread), 1e-6)
-        normalised = centred / size[:, None, None]
+        size = torso * TORSO_MULTIPLIER
+        if self.scale != "torso":  # at least as large as the farthest keypoint from the hips
+            distance = ops.sqrt(ops.sum(ops.square(centred), axis=-1))
+            if self.scale == "robust":  # keypoints MoveNet is unsure of do not stretch the scale
+                distance = distance * ops.cast(scores[:, :, 0] >= ROBUST_MIN_SCORE, distance.dtype)
+            size = ops.maximum(size, ops.max(distance, axis=1))
+        normalised = centred / ops.maximum(size, 1e-6)[:, None, None]
         return ops.concatenate([normalised, scores], axis=-1) if self.use_scores else normalised
 
 

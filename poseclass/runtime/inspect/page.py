@@ -55,7 +55,7 @@ def _card(suspect: dict[str, object]) -> str:
 
 def write_page(report: dict[str, object], path: str | Path, progress: bool = True) -> Path:
     """Write the HTML page for ``report`` (from :func:`inspect_data`) to ``path``."""
-    from poseclass.runtime.inspect.summary import EXPLAIN
+    from poseclass.runtime.inspect.report import EXPLAIN
     from poseclass.runtime.quiet import progress_bar
 
     kinds = "".join(f"<tr><td>{html.escape(k)}</td><td>{n}</td><td>{html.escape(EXPLAIN.get(k, ''))}</td></tr>"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseclass.runtime.keypoints import INDEX, KEYPOINT_NAMES, MIRROR_PERMUTATION
+from poseclass.runtime.draw import CONFIDENT as VISIBLE  # a keypoint is "visible" where the skeleton drawing draws it
+from poseclass.runtime.keypoints import INDEX, KEYPOINT_NAMES, MIRROR_PERMUTATION, TORSO_MULTIPLIER, presence
 
 K_NEIGHBOURS = 5
-VISIBLE = 0.3  # a keypoint is "visible" at this score (the skeleton drawing's threshold too)
 # A pose whose best five keypoints average under this barely shows a person (a person passes
 # MoveNet's no-person test at 0.1; CGI people score 0.5 and more).
 LOW_PRESENCE = 0.25
@@ -28,7 +28,6 @@ FAR_RATIO = 1.4
 # With fewer poses than this in its class, a pose's 5 nearest neighbours say little about the
 # class (a class of 7 frames from different subjects): only the FAR_RATIO test is made.
 OUTLIER_MIN_CLASS = 15
-TORSO_MULTIPLIER = 2.5
 
 
 def normalise(features: np.ndarray) -> np.ndarray:
@@ -92,9 +91,9 @@ def nearest_ratio(distances: np.ndarray, y: np.ndarray, other: np.ndarray) -> np
 
 def faint_reason(scores: np.ndarray) -> tuple[str, str] | None:
     """``(kind, reason)`` when a detected pose is too faint or cut off to teach much, else None."""
-    presence = float(np.sort(scores)[-5:].mean())
-    if presence < LOW_PRESENCE:
-        return "low_confidence", (f"low keypoint confidence ({presence:.2f}): "
+    seen = presence(scores)
+    if seen < LOW_PRESENCE:
+        return "low_confidence", (f"low keypoint confidence ({seen:.2f}): "
                                   "a drawing, silhouette or a person barely seen")
     visible = int((scores >= VISIBLE).sum())
     if visible < MIN_VISIBLE:

@@ -35,8 +35,22 @@ SAME_PICTURE_NO_POSE = 2
 # copies (frames): only pictures with identical hashes and poses closer than this are listed.
 COPY_POSE = 0.003
 SKIP_KINDS = {"unreadable": "unreadable", "error": "unreadable", "no_pose": "no_person", "not_image": "not_image"}
-KINDS = ("leak", "duplicate_other_class", "duplicate", "wrong_class", "outlier", "no_person", "low_confidence",
-         "partial_body", "blank", "drawing", "unreadable", "not_image")
+# Every kind of finding, most serious first (suspects are listed in this order), with what it means.
+EXPLAIN = {
+    "leak": "same picture in two splits: the test score is inflated",
+    "duplicate_other_class": "same picture in two classes: one label is wrong",
+    "duplicate": "identical copies within a class",
+    "wrong_class": "pose far from its class, close to another: likely mislabelled",
+    "outlier": "pose looks like another class: unusual or mislabelled",
+    "no_person": "MoveNet finds nobody",
+    "low_confidence": "keypoints barely seen",
+    "partial_body": "most of the body not visible",
+    "blank": "almost one flat colour",
+    "drawing": "drawing, silhouette or clip art",
+    "unreadable": "cannot be read as an image",
+    "not_image": "not an image file (ignored)",
+}
+KINDS = tuple(EXPLAIN)
 
 
 @dataclass
@@ -196,7 +210,8 @@ def _find_duplicates(samples: list[_Sample], suspect: Callable[[str, str, str], 
     distance = _hash_distances(usable)
     for i, j in zip(*np.nonzero(np.triu(distance <= SAME_PICTURE, k=1))):
         a, b, bits = usable[i], usable[j], int(distance[i, j])
-        if not _same_pose(a, b, bits, SAME_POSE):
+        apart = _pose_distance(a, b)
+        if not (bits <= SAME_PICTURE_NO_POSE if apart is None else apart <= SAME_POSE):
             continue
         how = "identical" if bits == 0 else f"{bits} of 64 hash bits differ"
         if a.split != b.split:
@@ -207,16 +222,15 @@ def _find_duplicates(samples: list[_Sample], suspect: Callable[[str, str, str], 
             for one, other in ((a, b), (b, a)):
                 suspect(one.file, one.split, one.class_name).add(
                     "duplicate_other_class", f"same picture as {other.file} ({how}), labelled {other.class_name}")
-        elif bits == 0 and _same_pose(a, b, bits, COPY_POSE):
+        elif bits == 0 and (apart is None or apart <= COPY_POSE):
             suspect(b.file, b.split, b.class_name).add("duplicate", f"a copy of {a.file} ({how})")
 
 
-def _same_pose(a: _Sample, b: _Sample, bits: int, tolerance: float) -> bool:
-    """Whether two pictures with close hashes also show the same pose (or, without poses, hash all but alike)."""
+def _pose_distance(a: _Sample, b: _Sample) -> float | None:
+    """How far apart the poses of two pictures are (body sizes), or None when either has no pose."""
     if a.features is None or b.features is None:
-        return bits <= SAME_PICTURE_NO_POSE
-    pair = poses.normalise(np.stack([a.features, b.features]))
-    return bool(poses.pose_distances(pair)[0, 1] <= tolerance)
+        return None
+    return float(poses.pose_distances(poses.normalise(np.stack([a.features, b.features])))[0, 1])
 
 
 def _find_faint(samples: list[_Sample], suspect: Callable[[str, str, str], Suspect]) -> None:

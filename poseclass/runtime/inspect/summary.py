@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-EXPLAIN = {
-    "leak": "same picture in two splits: the test score is inflated",
-    "duplicate_other_class": "same picture in two classes: one label is wrong",
-    "duplicate": "identical copies within a class",
-    "wrong_class": "pose far from its class, close to another: likely mislabelled",
-    "outlier": "pose looks like another class: unusual or mislabelled",
-    "no_person": "MoveNet finds nobody",
-    "low_confidence": "keypoints barely seen",
-    "partial_body": "most of the body not visible",
-    "blank": "almost one flat colour",
-    "drawing": "drawing, silhouette or clip art",
-    "unreadable": "cannot be read as an image",
-    "not_image": "not an image file (ignored)",
-}
+from poseclass.runtime.inspect.report import EXPLAIN
+
 SHOWN = 15
 
 
