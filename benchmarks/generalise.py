@@ -24,8 +24,10 @@ seeds, and the range.
 yoga10 is staged on demand (see ../shared/datasets/README.md); give its folder with
 ``--yoga10`` (default ``data/yoga10``). Without it only the CGI column is measured.
 
-What it found (issue 11, thunder-int8 keypoints): no lever reached 95 % on yoga10 within the
-30 KB budget without costing CGI accuracy; the defaults are unchanged. The seed spread on yoga10
+What it found (issue 11, thunder-int8 keypoints). ``baseline`` is the training poseclass had
+before: early stopping (patience 30, at most 300 epochs) on a 20 % validation split, dropout 0.3.
+No change to the model itself (augmentation, normalisation, size, ensembles, k-NN head) reached
+95 % on yoga10 within the 30 KB budget without costing CGI accuracy. The seed spread on yoga10
 (87-94 % for the baseline) tracks early stopping on a small random validation split: the seed
 that stops at epoch 64 scores 87 %, those that run ~270 epochs 93-94 %. Dropout 0.1 gains about
 one image per seed on yoga10 and girl1 but is worse on the mean over all six CGI subjects.
@@ -43,6 +45,12 @@ subject ``guy`` (37 images, where early stopping fires after 7-9 epochs) goes to
 girl3 lose 5-18 images per seed. Refitting on train + validation for the chosen number of epochs,
 a minimum of 150 epochs with patience 60, and a 30 % validation share leave seed 0's early stop
 (and its score) in place; a 30 % grouped validation on CGI stops after 23-36 epochs.
+
+So ``fixed400+dropout0.1`` became TrainConfig's default (``poseclass train`` fits all of ``train/``
+when a ``test/`` split will score the model): yoga10 95.7 ± 0.5 % (at least 104/109 with every
+seed), girl1 100 %; over all six CGI subjects 88.0 % mean (83.0 before), 85.6 % of all images
+(85.1 before): better for five subjects, worse for girl3 (69.6 -> 55.1 %), whose chairs both
+trainings mostly call warrior. ``fixed300+dropout0.1``: 95.4 ± 0.9 % (one seed 94.5 %), 88.1 %.
 """
 
 from __future__ import annotations
@@ -66,7 +74,7 @@ CACHE = ROOT / "runs" / "generalise.jsonl"
 # Every lever is the baseline (TrainConfig's defaults, written out where a lever changes them, so
 # that the table stays reproducible if a default moves) changed in one thing, unless its name says
 # it combines.
-BASELINE: dict[str, object] = {"dropout": 0.3}
+BASELINE: dict[str, object] = {"dropout": 0.3, "epochs": 300, "early_stopping": True}
 # Lever name -> TrainConfig settings on top of BASELINE. "no_pose" is not a training setting: it
 # is the presence threshold under which an image counts as "no person" (MoveNet's NO_POSE_SCORE,
 # 0.1), applied when scoring the baseline models, whose answers on the rejected images are
@@ -111,7 +119,7 @@ LEVERS: dict[str, dict[str, object]] = {
     "fixed300+dropout0.1": {"epochs": 300, "early_stopping": False, "no_validation": True, "dropout": 0.1},
     "fixed400": {"epochs": 400, "early_stopping": False, "no_validation": True},
     "fixed500": {"epochs": 500, "early_stopping": False, "no_validation": True},
-    "fixed400+dropout0.1": {"epochs": 400, "early_stopping": False, "no_validation": True, "dropout": 0.1},
+    "fixed400+dropout0.1": {"epochs": 400, "early_stopping": False, "no_validation": True, "dropout": 0.1},  # default
 }
 # Lever keys that are benchmark procedure, not TrainConfig settings.
 PROCEDURE = ("no_pose", "refit", "no_validation", "val_fraction")

@@ -12,8 +12,9 @@ detection's box lies mostly inside their picture (see ``found``).
 ``accuracy`` trains the classifier as tests/conftest.py does (thunder-int8 keypoints, every subject
 but girl1), then classifies all 186 girl1 images with the single-pose chain and with MultiPose's
 most confident person, and prints accuracy and ms/image for each; then the same with the same
-classifier recipe trained on MultiPose keypoints of the same training images (what
-``preprocess --model multipose`` would give).
+classifier recipe trained on MultiPose keypoints of the same training images
+(``load_splits(..., variant="multipose")``, as ``train --model multipose``), validated on the same
+subjects, and that folder's own ``PosePipeline.predict``.
 """
 
 from __future__ import annotations
@@ -121,42 +122,37 @@ def accuracy(args: argparse.Namespace) -> None:
     from poseclass.runtime.multipose import DEFAULT_MIN_PERSON_SCORE
     from poseclass.runtime.pipeline import PosePipeline
     from poseclass.training.classifier import PoseClassifier
-    from poseclass.training.dataset import KEYPOINT_COLUMNS, load_splits
+    from poseclass.training.dataset import load_splits
 
     subject = r"^[a-z]+\d*"
     yoga = load_splits(YOGA_TRAIN, progress=False)["train"]
     groups = np.array(yoga.groups(subject))
-    rest = yoga.subset(groups != "girl1")
-    train_data, val_data = rest.split(0.2, subject, seed=0)
+    train_data, val_data = yoga.subset(groups != "girl1").split(0.2, subject, seed=0)
+    # The same recipe on MultiPose keypoints of the same images (`train --model multipose`), validated
+    # on the same subjects: only the keypoints differ.
+    val_subjects = sorted(set(val_data.groups(subject)))
+    multi = load_splits(YOGA_TRAIN, progress=False, variant="multipose")["train"]
+    multi_groups = np.array(multi.groups(subject))
+    held = np.isin(multi_groups, val_subjects)
+    multi_train, multi_val = multi.subset((multi_groups != "girl1") & ~held), multi.subset(held)
     files = sorted(YOGA_TRAIN.glob("*/girl1_*.jpg"))
     truth = np.array([f.parent.name for f in files])
     with tempfile.TemporaryDirectory() as work:
         pipe = PosePipeline.load(PoseClassifier.create(train_data, val_data, verbose=0).export(Path(work) / "single"))
-        net = pipe.multipose
+        multi_pipe = PosePipeline.load(
+            PoseClassifier.create(multi_train, multi_val, verbose=0).export(Path(work) / "multi"))
+        net = multi_pipe.multipose  # the MultiPose file the folder carries
         start = time.perf_counter()
         single = np.array([pipe.predict(f).label for f in files], dtype=object)
         single_ms = 1000 * (time.perf_counter() - start) / len(files)
         start = time.perf_counter()
         top = [net.detect(f, max_people=1, min_person_score=0.0)[0] for f in files]
         multi_ms = 1000 * (time.perf_counter() - start) / len(files)
+        folder = np.array([multi_pipe.predict(f).label for f in files], dtype=object)  # no-person test applied
         poses = np.concatenate([p.pose.as_movenet() for p in top])
         confident = np.array([p.score >= DEFAULT_MIN_PERSON_SCORE for p in top])
-
-        # The same classifier recipe, trained on MultiPose keypoints of the same training images.
-        def multipose_rows(data):
-            frame = data.frame.copy()
-            for i, name in enumerate(frame["file"]):
-                person = net.detect(YOGA_TRAIN / name, max_people=1, min_person_score=0.0)[0]
-                pose = person.pose
-                kp = np.column_stack([pose.xy[:, 0] / pose.width, pose.xy[:, 1] / pose.height, pose.scores])
-                frame.loc[i, KEYPOINT_COLUMNS] = kp.reshape(-1)
-            return type(data)(frame, data.labels, data.meta)
-
-        retrained = PoseClassifier.create(multipose_rows(train_data), multipose_rows(val_data), verbose=0)
-        retrained_pipe = PosePipeline.load(retrained.export(Path(work) / "multi"))
-        labels = np.array(pipe.labels)
-        by_single = labels[pipe.classifier.predict_proba(poses).argmax(1)]
-        by_multi = np.array(retrained_pipe.labels)[retrained_pipe.classifier.predict_proba(poses).argmax(1)]
+        by_single = np.array(pipe.labels)[pipe.classifier.predict_proba(poses).argmax(1)]
+        by_multi = np.array(multi_pipe.labels)[multi_pipe.classifier.predict_proba(poses).argmax(1)]
     rows = [
         ("single-pose chain (thunder-int8, up to 2 passes)", "thunder-int8", single == truth, single_ms),
         (f"multipose, person score >= {DEFAULT_MIN_PERSON_SCORE} (the default)", "thunder-int8",
@@ -165,9 +161,11 @@ def accuracy(args: argparse.Namespace) -> None:
         (f"multipose, person score >= {DEFAULT_MIN_PERSON_SCORE}", "multipose", (by_multi == truth) & confident,
          multi_ms),
         ("multipose, most confident answer whatever its score", "multipose", by_multi == truth, multi_ms),
+        ("multipose folder's predict (top person, no-person test)", "multipose", folder == truth, multi_ms),
     ]
     print(f"girl1 (held out, never trained on): {len(files)} images; {int((~confident).sum())} have no MultiPose "
-          f"person scoring >= {DEFAULT_MIN_PERSON_SCORE} (counted wrong where the threshold applies)")
+          f"person scoring >= {DEFAULT_MIN_PERSON_SCORE} (counted wrong where the threshold applies); trained on "
+          f"{len(train_data)} thunder-int8 / {len(multi_train)} multipose poses, validated on subjects {val_subjects}")
     print(f"{'keypoints at inference':<56} {'classifier trained on':<22} {'accuracy':>15} {'ms/image':>9}")
     for name, trained_on, correct, ms in rows:
         print(f"{name:<56} {trained_on + ' keypoints':<22} {correct.mean():>6.3f} ({int(correct.sum())}/{len(files)})"

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from poseclass.provision.registry import DEFAULT_VARIANT, SINGLE_POSE_VARIANTS, VARIANTS
+from poseclass.provision.registry import DEFAULT_VARIANT, MULTIPOSE_VARIANT, SINGLE_POSE_VARIANTS, VARIANTS
 
 EPILOG = """\
 typical use:
@@ -54,6 +54,7 @@ def number_type(cast: type, ok: Callable[[float], bool], rule: str) -> Callable[
 
 positive_int = number_type(int, lambda v: v >= 1, "at least 1")
 fraction = number_type(float, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)")
+share = number_type(float, lambda v: 0 <= v < 1, "from 0 (none) up to, not including, 1")
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -83,11 +84,16 @@ def _add_exclude_arg(parser: argparse.ArgumentParser) -> None:
                         "# comments), e.g. from `poseclass inspect --write-exclude`; listed in skipped.csv as excluded")
 
 
-def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT) -> None:
+def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT,
+                    multipose: bool = False) -> None:
+    """``--model`` and ``--movenet``; ``multipose``: MultiPose's most confident person is a choice too."""
+    choices = [*SINGLE_POSE_VARIANTS, MULTIPOSE_VARIANT] if multipose else SINGLE_POSE_VARIANTS
     parser.add_argument(
-        "--model", dest="variant", choices=SINGLE_POSE_VARIANTS, default=default,
+        "--model", dest="variant", choices=choices, default=default,
         help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "
         "about 2x faster on a CPU, keypoints as accurate; see README) or lightning (192 px, fastest)"
+        + ("; multipose: MultiPose's most confident person (for a model that will classify the people "
+           "predict --multi finds)" if multipose else "")
         + (f"; default {default}" if default else ""),
     )
     parser.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
@@ -190,6 +196,8 @@ def _executor(args: argparse.Namespace) -> contextlib.AbstractContextManager:
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from poseclass.runtime.preprocess import preprocess
 
+    if args.variant == MULTIPOSE_VARIANT and args.passes is not None:
+        raise UserError("--passes is for single-pose MoveNet; MultiPose runs once per image")
     with _executor(args) as executor:
         result = preprocess(
             args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,
@@ -233,7 +241,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(TRAIN, "tensorflow", "keras", "pandas", "sklearn", "matplotlib", what="poseclass train")
     from poseclass.training import train
 
-    settings = {"mirror": not args.no_mirror}
+    settings = {"mirror": not args.no_mirror, "early_stopping": args.early_stopping}
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     result = train.train(
@@ -247,14 +255,21 @@ def cmd_train(args: argparse.Namespace) -> int:
                     "pictures": [str(p) for p in result.pictures], "deploy": [str(p) for p in result.deployed]})
         return 0
     m = result.metrics
-    print(f"restored the weights of epoch {m['best_epoch']} of {m['epochs_run']} (lowest validation loss)")
-    print(f"\ntrained on {m['split']['train']} poses, validated on {m['split']['validation']} ({m['split']['validation_by']})")
+    if m["early_stopping"]:
+        print(f"restored the weights of epoch {m['best_epoch']} of {m['epochs_run']} (lowest validation loss)")
+    held_out = (f"validated on {m['split']['validation']} ({m['split']['validation_by']})" if m["split"]["validation"]
+                else "no validation split (" + ("test/ scores the model" if "test" in m else "--validation 0") + ")")
+    print(f"\ntrained on {m['split']['train']} poses for {m['epochs_run']} epochs, {held_out}")
     if m["skipped"] > m["excluded"]:
         print(f"skipped {m['skipped'] - m['excluded']} training images with no usable keypoints "
               f"(see {m['skipped_csv']})")
     if m["excluded"]:
         print(f"excluded {m['excluded']} training images (--exclude; listed in {m['skipped_csv']})")
-    _print_metrics("validation (Keras model)", m["validation"])
+    if "validation" in m:
+        _print_metrics("validation (Keras model)", m["validation"])
+    else:
+        print(f"training images (Keras model; seen in training, so not a measure of new photos): "
+              f"accuracy {m['train']['accuracy']:.3f}")
     if "test" in m:
         _print_metrics("test (exported TFLite model, every test image)", m["test"])
         if m["test"]["n_no_pose"] or m["test"]["n_unreadable"]:
@@ -278,9 +293,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.camera is not None or len(not_videos) < len(args.images):
         from poseclass.video_cli import predict_videos
 
-        if args.multi:  # tracking several people across frames is not built yet: say so rather than ignore --multi
-            raise UserError("--multi works on images only for now; for a video, leave it out (the most prominent "
-                            "person is classified)")
         return predict_videos(args, not_videos, UserError)
     if not args.images:
         raise UserError("give at least one IMAGE or VIDEO, or --camera N")
@@ -474,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "finished work; an interrupted run resumes.")
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--out", required=True, metavar="OUT_DIR")
-    _add_model_args(p)
+    _add_model_args(p, multipose=True)
     p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--passes", type=positive_int, default=None, help="at most this many MoveNet passes per image")
     p.add_argument("--dask", metavar="ADDRESS",
@@ -492,12 +504,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "  (validation holds out whole subjects: girl1_tree086.jpg -> girl1)")
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
-    _add_model_args(p)
+    _add_model_args(p, multipose=True)
     p.add_argument("--group-pattern", metavar="REGEX",
                    help="validate on whole groups of files (the regex's match on the file name, e.g. the subject)")
-    p.add_argument("--validation", type=fraction, default=0.2, help="fraction held out for validation (default 0.2)")
+    p.add_argument("--validation", type=share, metavar="FRACTION",
+                   help="share of train/ held out for validation, 0 for none (default: 0.2 without a test/ split or "
+                   "with --group-pattern; otherwise none, so every training image is fitted and test/ scores the model)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
-    p.add_argument("--epochs", type=positive_int, help="at most this many epochs (early stopping restores the best)")
+    p.add_argument("--epochs", type=positive_int, help="epochs to train (default 400; a fixed "
+                   "schedule measured steadier on real photos than early stopping)")
+    p.add_argument("--early-stopping", action="store_true",
+                   help="stop after 30 epochs without a lower validation loss and restore the "
+                   "best epoch's weights")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
     p.add_argument("--workers", type=positive_int, default=None, help="preprocess processes (default: all cores)")
     p.add_argument("--no-fused", action="store_true", help="skip building pose_fused.tflite (see `poseclass deploy`)")

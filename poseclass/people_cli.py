@@ -19,10 +19,12 @@ _score = number_type(float, lambda v: 0 <= v < 1, "from 0 up to (not including) 
 def add_multi_args(parser: argparse.ArgumentParser, overlay: bool = False) -> None:
     """``--multi``, ``--max-people``, ``--min-person-score`` (and for predict, ``--overlay``)."""
     group = parser.add_argument_group(
-        "several people", "--multi: MoveNet MultiPose Lightning finds up to 6 people per image (model from the cache); "
+        "several people", "--multi: MoveNet MultiPose Lightning finds up to 6 people per image (model from the cache, or the model folder's own when it was trained with --model multipose); "
         "--json gives per image {image, status, people: [{box, person_score, keypoints, ...}]}; "
-        "nobody is an empty list, not an error")
-    group.add_argument("--multi", action="store_true", help="every person in the image, each with a box and score")
+        "nobody is an empty list, not an error. On a video each person keeps an id from frame to frame, with "
+        "their own smoothing, segments and --count repetitions: one row per person per frame, a summary per person")
+    group.add_argument("--multi", action="store_true",
+                       help="every person in the image or video, each with a box and score (and on a video an id)")
     group.add_argument("--max-people", type=_max_people, help="report at most this many people (1-6; default 6)")
     group.add_argument("--min-person-score", type=_score,
                        help="leave out people MultiPose scores below this (default 0.15)")

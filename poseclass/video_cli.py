@@ -1,7 +1,9 @@
 """``poseclass predict`` on videos and cameras: per-frame rows, a summary, an annotated copy.
 
 Kept apart from :mod:`poseclass.cli` so the command module only dispatches. Frames are
-streamed from decoder to outputs one at a time: a long video runs in constant memory.
+streamed from decoder to outputs one at a time: a long video runs in constant memory. With
+``--multi`` everyone is followed under an id (:mod:`poseclass.runtime.people_video`): the rows
+are one per person per frame (a frame with nobody has none) and the summary is per person.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from poseclass.runtime import video
+from poseclass.runtime import people_video, video
 from poseclass.runtime.pipeline import PosePipeline
 from poseclass.runtime.quiet import progress_bar
 from poseclass.runtime.smoothing import ENTER_PROBABILITY, EXIT_PROBABILITY, MIN_SEGMENT_S, SMOOTHING_ALPHA
@@ -31,49 +33,75 @@ def _paths(base: str | None, names: list[str], default_suffix: str) -> list[Path
 
 
 @contextlib.contextmanager
-def _csv_rows(path: Path | None, labels: list[str]) -> Iterator[csv.writer | None]:
+def _csv_rows(path: Path | None, header: list[str]) -> Iterator[csv.writer | None]:
     """A CSV writer for the per-frame rows (header written), or None without ``--out``."""
     if path is None:
         yield None
         return
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(video.csv_header(labels))
+        writer.writerow(header)
         yield writer
 
 
-def _summary_text(name: str, summary: dict[str, object]) -> list[str]:
-    """The summary for people: segments with their durations, then repetition counts."""
-    lines = [f"{name}: {summary['frames']} frames, {summary['duration_s']:.1f} s"]
-    for s in summary["segments"]:
-        lines.append(f"  {s['label']:<14} {s['start_s']:.1f}–{s['end_s']:.1f} s ({s['end_s'] - s['start_s']:.1f} s)")
+def _timeline_text(summary: dict[str, object], indent: str) -> list[str]:
+    """Segments with their durations, then repetition counts (one person's, or the single person's)."""
+    lines = [f"{indent}{s['label']:<14} {s['start_s']:.1f}–{s['end_s']:.1f} s ({s['end_s'] - s['start_s']:.1f} s)"
+             for s in summary["segments"]]
     if not summary["segments"] and summary["frames"]:
-        lines.append("  no pose held long enough to make a segment")
+        lines.append(f"{indent}no pose held long enough to make a segment")
     if summary["counts"]:
-        lines.append("  repetitions: " + ", ".join(f"{k} {n}" for k, n in summary["counts"].items()))
+        lines.append(f"{indent}repetitions: " + ", ".join(f"{k} {n}" for k, n in summary["counts"].items()))
     return lines
+
+
+def _summary_text(name: str, summary: dict[str, object]) -> list[str]:
+    """The summary for people: segments with their durations, then repetition counts (per person with --multi)."""
+    lines = [f"{name}: {summary['frames']} frames, {summary['duration_s']:.1f} s"]
+    if "people" not in summary:
+        return lines + _timeline_text(summary, "  ")
+    lines[0] += f", {len(summary['people'])} {'person' if len(summary['people']) == 1 else 'people'}"
+    for person in summary["people"]:
+        lines.append(f"  person {person['person']}: {person['frames']} frames, "
+                     f"{person['first_s']:.1f}–{person['last_s']:.1f} s")
+        lines += _timeline_text(person, "    ")
+    return lines
+
+
+def _classifier(args: argparse.Namespace, pipeline: PosePipeline
+                ) -> video.VideoClassifier | people_video.PeopleVideoClassifier:
+    """The single-person classifier, or with --multi the one that follows everyone."""
+    settings = {"alpha": args.alpha, "count": args.count or (), "enter": args.enter, "exit": args.exit,
+                "min_segment_s": args.min_segment}
+    if args.multi:
+        return people_video.PeopleVideoClassifier(pipeline, **settings, max_people=args.max_people,
+                                                  min_person_score=args.min_person_score)
+    return video.VideoClassifier(pipeline, **settings)
 
 
 def _classify(args: argparse.Namespace, pipeline: PosePipeline, reader: video.VideoReader, out: Path | None,
               annotate: Path | None, stdout: TextIO) -> tuple[dict[str, object], str | None]:
     """Run one video through the classifier, streaming rows out; the summary and the error, if any."""
-    clf = video.VideoClassifier(pipeline, alpha=args.alpha, count=args.count or (), enter=args.enter,
-                                exit=args.exit, min_segment_s=args.min_segment)
+    clf = _classifier(args, pipeline)
+    header = (people_video.csv_header if args.multi else video.csv_header)(clf.labels)
     writer = video.AnnotatedWriter(annotate, reader.fps) if annotate else None
     error, people = None, 0
     bar = progress_bar(total=reader.total, desc=reader.name, unit="frame",
                        disable=bool(args.json or args.quiet))
     try:
-        with _csv_rows(out, clf.labels) as rows:
+        with _csv_rows(out, header) as rows:
             for image, t in reader:
-                result = clf.push(image, t)
-                people += result.status == "ok"
-                if rows is not None:
-                    rows.writerow(result.csv_row())
-                elif args.json:
-                    stdout.write(json.dumps(result.to_dict()) + "\n")
-                if writer is not None:
-                    writer.write(image, result)
+                results = clf.push(image, t) if args.multi else [clf.push(image, t)]
+                people += any(result.status == "ok" for result in results)
+                for result in results:
+                    if rows is not None:
+                        rows.writerow(result.csv_row())
+                    elif args.json:
+                        stdout.write(json.dumps(result.to_dict()) + "\n")
+                if writer is not None and args.multi:
+                    writer.write_image(people_video.draw_tracked(image, results), t)
+                elif writer is not None:
+                    writer.write(image, results[0])
                 bar.update(1)
     except KeyboardInterrupt:
         if args.camera is None:
@@ -90,14 +118,20 @@ def _classify(args: argparse.Namespace, pipeline: PosePipeline, reader: video.Vi
 
 
 def predict_videos(args: argparse.Namespace, images: list[str], user_error: type[Exception]) -> int:
-    """``poseclass predict VIDEO... | --camera N``: exit 0, or 1 when a video was damaged, cut short or had nobody.
+    """``poseclass predict VIDEO... | --camera N [--multi]``: exit 0, or 1 when a video was damaged, cut short or
+    had nobody.
 
     ``images``: the inputs that are not videos (the caller has sorted them out).
     """
+    from poseclass.people_cli import check_multi_args
+
     names = [f"camera {args.camera}"] if args.camera is not None else args.images
     if images or (args.camera is not None and args.images):
         raise user_error("give videos and images (or a camera) in separate commands; "
                          f"not a video: {', '.join(images or args.images)}")
+    if args.overlay:
+        raise user_error("--overlay is for images; for a video, --annotate OUT.mp4 draws everyone on every frame")
+    check_multi_args(args, user_error)
     for option, default in (("enter", ENTER_PROBABILITY), ("exit", EXIT_PROBABILITY), ("alpha", SMOOTHING_ALPHA),
                             ("min_segment", MIN_SEGMENT_S)):
         if getattr(args, option) is None:
@@ -119,7 +153,8 @@ def predict_videos(args: argparse.Namespace, images: list[str], user_error: type
             failed = True
             print(f"error: {error}", file=sys.stderr)
             if args.json:
-                empty = {"video": name, "frames": 0, "duration_s": 0.0, "segments": [], "counts": {}}
+                found = {"people": []} if args.multi else {"segments": [], "counts": {}}
+                empty = {"video": name, "frames": 0, "duration_s": 0.0, **found}
                 sys.stdout.write(json.dumps({**empty, "error": str(error)}) + "\n")
             continue
         summary, error = _classify(args, pipeline, reader, out, annotate, sys.stdout)

@@ -155,6 +155,23 @@ def test_keypoint_cache_follows_changed_and_deleted_files(tmp_path):
     assert dog_row.split(",")[3:] == tree_row.split(",")[3:], "the changed file got its new picture's keypoints"
 
 
+def test_with_a_test_split_every_training_image_is_fitted_and_test_scores_it(tmp_path):
+    tree = tmp_path / "tree"
+    yoga_subset(tree / "train", per_class=4, subjects=("girl2", "guy2"))
+    yoga_subset(tree / "test", per_class=1, subjects=("girl1",))
+    done = cli("train", str(tree), "--out", str(tmp_path / "m"), "--epochs", "3", "-q", "--json")
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)["metrics"]
+    assert metrics["split"]["train"] == 20 and metrics["split"]["validation"] == 0
+    assert metrics["train"]["n_images"] == 20 and metrics["test"]["n_images"] == 5 and "validation" not in metrics
+    asked = cli("train", str(tree), "--out", str(tmp_path / "m2"), "--epochs", "3", "-q", "--json",
+                "--validation", "0.25", "--early-stopping")
+    assert asked.returncode == 0, asked.stderr
+    metrics = json.loads(asked.stdout)["metrics"]
+    assert metrics["split"] == {"train": 15, "validation": 5, "validation_by": "stratified random"}
+    assert metrics["early_stopping"] is True and metrics["validation"]["n_images"] == 5
+
+
 def test_train_writes_its_pictures(model_dir, tmp_path):
     tree = yoga_subset(tmp_path / "tree", per_class=4)
     done = cli("train", str(tree), "--out", str(tmp_path / "m"), "--epochs", "3", "-q")
@@ -189,3 +206,12 @@ def test_labels_with_spaces_survive_a_reload(tmp_path):
     data = KeypointDataset.from_csv(tmp_path / "k" / "all.csv")
     assert data.labels == ["chair", "cobra", "dog", "tree", "warrior two"]
     assert sum(data.y == 4) == 3
+
+
+def test_train_help_states_the_real_defaults():
+    from poseclass.cli import build_parser
+    from poseclass.training.classifier import TrainConfig
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    text = " ".join(train.format_help().split())
+    assert f"(default {TrainConfig.epochs};" in text and f"stop after {TrainConfig.patience} epochs" in text

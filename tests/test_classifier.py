@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import CLASSES, HELD_OUT, POSE_TEST, YOGA_TRAIN, yoga_subset
+from conftest import CLASSES, HELD_OUT, POSE_TEST, SUBJECT, YOGA_TRAIN, yoga_subset
 
 from poseclass.provision.registry import DEFAULT_VARIANT
 from poseclass.runtime.keypoints import MIRROR_PERMUTATION
@@ -76,12 +76,25 @@ def test_batch_translation_scale_and_mirror_invariance(trained, yoga):
     assert (clf.predict(mirrored) == clf.predict(x)).all()
 
 
-def test_best_weights_are_restored(trained):
+def test_the_fixed_schedule_keeps_the_last_epochs_weights(trained):
+    from poseclass.training.classifier import TrainConfig
+
     clf, _, _, val_data = trained
-    model = clf.model
-    loss = model.evaluate(val_data.features(), val_data.y, verbose=0)[0]
+    assert len(clf.history["loss"]) == clf.best_epoch == TrainConfig.epochs
+    loss = clf.model.evaluate(val_data.features(), val_data.y, verbose=0)[0]
+    assert loss == pytest.approx(clf.history["val_loss"][-1], rel=1e-3)
+
+
+def test_early_stopping_restores_the_best_weights(yoga):
+    from poseclass.training.classifier import PoseClassifier
+
+    subjects = np.array(yoga.groups(SUBJECT))
+    train_data, val_data = yoga.subset(subjects != HELD_OUT).split(0.2, SUBJECT, seed=0)
+    clf = PoseClassifier.create(train_data, val_data, verbose=0, early_stopping=True, epochs=150, patience=5)
+    assert len(clf.history["loss"]) < 150, "it stopped early"
+    loss = clf.model.evaluate(val_data.features(), val_data.y, verbose=0)[0]
     assert loss == pytest.approx(min(clf.history["val_loss"]), rel=1e-3)
-    assert clf.best_epoch == int(np.argmin(clf.history["val_loss"])) + 1
+    assert clf.best_epoch == int(np.argmin(clf.history["val_loss"])) + 1 < len(clf.history["loss"])
 
 
 def _predict_cli(args, env=None):

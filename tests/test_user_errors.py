@@ -60,7 +60,7 @@ def test_tree_with_only_a_test_split(tiny, tmp_path):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["train", "{tree}", "--out", "{tmp}/m", "--validation", "0"], ["--validation", "between 0 and 1"]),
+    (["train", "{tree}", "--out", "{tmp}/m", "--validation", "1"], ["--validation", "from 0 (none) up to"]),
     (["train", "{tree}", "--out", "{tmp}/m", "--epochs", "0"], ["--epochs", "at least 1"]),
     (["preprocess", "{tree}", "--out", "{tmp}/k", "--workers", "0"], ["--workers", "at least 1"]),
     (["detect", "{image}", "--passes", "0"], ["--passes", "at least 1"]),
@@ -178,7 +178,16 @@ def test_training_output_is_one_bar_and_no_library_noise(tmp_path):
     assert not any(noise in done.stderr + done.stdout for noise in NOISE), done.stderr
     assert "Epoch 1/" not in done.stdout + done.stderr, "no Keras line per epoch"
     assert "training: 100%" in done.stderr.replace("\r", "\n") or "training:" in done.stderr
-    assert "restored the weights of epoch" in done.stdout
+    assert "for 40 epochs, validated on 6 (stratified random)" in done.stdout
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--group-pattern", "^[a-z]+"], ["--group-pattern", "--validation 0", "drop one"]),
+    (["--early-stopping"], ["--early-stopping", "--validation 0", "give --validation 0.2"]),
+])
+def test_asking_for_no_validation_and_for_a_use_of_it_is_one_line(extra, words, tiny, tmp_path):
+    done = cli("train", str(tiny), "--out", str(tmp_path / "m"), "--validation", "0", *extra, "-q")
+    assert_one_line_error(done, *words)
 
 
 def test_offline_never_runs_npm(tmp_path, monkeypatch):

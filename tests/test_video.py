@@ -290,8 +290,6 @@ def test_video_flags_are_checked(model_dir, tmp_path, monkeypatch, capsys):
     assert code == 2 and "--count squat: the model's classes are chair" in err
     code, _, err = run_cli(monkeypatch, capsys, "predict", clip, "--model", str(model_dir), "--enter", "0.3")
     assert code == 2 and "--exit (0.4) must be below --enter (0.3)" in err
-    code, _, err = run_cli(monkeypatch, capsys, "predict", clip, "--model", str(model_dir), "--multi")
-    assert code == 2 and "--multi works on images only" in err and err.strip().count("\n") == 0
 
 
 def test_help_states_the_real_defaults():

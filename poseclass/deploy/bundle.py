@@ -2,7 +2,9 @@
 
 Both are derived from files the folder already holds (the exported classifier, its labels,
 its Keras model and the MoveNet variant in the manifest), so ``poseclass deploy`` can bring a
-folder written by an older poseclass up to date, and running it twice changes nothing.
+folder written by an older poseclass up to date, and running it twice changes nothing. A folder
+trained on MultiPose keypoints gets no fused model: it fuses single-pose MoveNet's graph, and an
+app running MultiPose classifies each person's keypoints with the classifier itself.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from poseclass import __version__
 from poseclass.deploy.metadata import ModelInfo, TensorInfo, has_metadata, with_metadata
+from poseclass.provision.registry import MULTIPOSE_VARIANT
 from poseclass.runtime.files import LABELS_NAME, atomic_write
 from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, read_manifest
 
@@ -25,11 +28,13 @@ def classifier_metadata(model: bytes, manifest: dict[str, object], labels_txt: b
     and the tensor descriptions from it, instead of a loose labels.txt that can drift.
     """
     labels = list(manifest["labels"])
-    movenet = dict(manifest["movenet"])
+    variant = dict(manifest["movenet"]).get("variant")
+    chain = (f"MoveNet {variant} (single pose): feed MoveNet's output tensor as it is"
+             if variant != MULTIPOSE_VARIANT
+             else "MoveNet MultiPose: feed one person's 51 keypoint values (the first 51 of their 56) as [1, 1, 17, 3]")
     info = ModelInfo(
         name="poseclass pose classifier",
-        description=(f"Classifies a person's pose as one of: {', '.join(labels)}. Chain it after MoveNet "
-                     f"{movenet.get('variant')} (single pose): feed MoveNet's output tensor as it is."),
+        description=f"Classifies a person's pose as one of: {', '.join(labels)}. Chain it after {chain}.",
         version=__version__,
         author="poseclass",
     )
@@ -50,7 +55,12 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
     if not has_metadata(model):
         atomic_write(written[0], classifier_metadata(model, manifest, (folder / LABELS_NAME).read_bytes()))
     entry: dict[str, object] = {"classifier_metadata": True, "fused": None}
-    if fused:
+    if fused and dict(manifest["movenet"]).get("variant") == MULTIPOSE_VARIANT:
+        from poseclass.runtime.quiet import note
+
+        note(f"no {FUSED_NAME} for a model trained on MultiPose keypoints (the fused model is "
+             "single-pose MoveNet's graph); apps run MultiPose, then the classifier on each person")
+    elif fused:
         from poseclass.deploy.fused import build_fused, graph_variant, input_size
 
         atomic_write(folder / FUSED_NAME, build_fused(folder))

@@ -91,7 +91,7 @@ VARIANTS: dict[str, Variant] = {
     ),
 }
 MULTIPOSE_VARIANT = "multipose"
-# The single-person models: what detect, preprocess, train and MoveNet() choose from.
+# The single-person models: what detect and MoveNet() choose from (preprocess and train also take multipose).
 SINGLE_POSE_VARIANTS: tuple[str, ...] = tuple(name for name, spec in VARIANTS.items() if not spec.multipose)
 MULTIPOSE_OUTPUT = [1, 6, 56]
 

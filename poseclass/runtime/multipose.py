@@ -3,7 +3,9 @@
 The model takes the image letterboxed into a square (the same letterbox as single-pose MoveNet's
 first pass, so the aspect ratio is kept) and answers ``[1, 6, 56]``: per person 17 × (y, x, score),
 a box (ymin, xmin, ymax, xmax) and a person score, all coordinates in [0, 1] of the square.
-:class:`MultiPoseNet` maps them back to image pixels and keeps the confident people.
+:class:`MultiPoseNet` maps them back to image pixels and keeps the confident people;
+:class:`TopPerson` makes it a one-person detector, for a classifier trained on its keypoints
+(``preprocess``/``train --model multipose``).
 
 Each person comes back as a :class:`~poseclass.runtime.keypoints.Pose` in image pixels, so
 ``person.pose.as_movenet()`` is the classifier's input exactly as for single-pose MoveNet: (y, x)
@@ -21,7 +23,7 @@ from PIL import Image
 from poseclass.provision.registry import MULTIPOSE_VARIANT, Reporter
 from poseclass.runtime.images import as_rgb
 from poseclass.runtime.keypoints import NUM_KEYPOINTS, Pose
-from poseclass.runtime.movenet import SquareModel, full_frame
+from poseclass.runtime.movenet import Crop, MoveNet, SquareModel, full_frame
 from poseclass.runtime.quiet import note
 
 MAX_PEOPLE = 6  # what the model can answer
@@ -102,18 +104,20 @@ class MultiPoseNet(SquareModel):
         image: str | Path | Image.Image | np.ndarray,
         max_people: int | None = None,
         min_person_score: float | None = None,
+        crop: Crop | None = None,
     ) -> list[Person]:
         """Everyone in ``image`` (a path, Pillow image or RGB array), most confident first; [] when nobody.
 
         People scoring under ``min_person_score`` are left out, and so is a second answer for the
-        same person (:meth:`Person.duplicates`); then at most ``max_people`` are kept.
+        same person (:meth:`Person.duplicates`); then at most ``max_people`` are kept. ``crop``:
+        look only there (video tracking, see :class:`TopPerson`); default the whole image, letterboxed.
         """
         max_people = self.max_people if max_people is None else max_people
         min_person_score = self.min_person_score if min_person_score is None else min_person_score
         check_people_settings(max_people, min_person_score)
         image = as_rgb(image)
         width, height = image.size
-        crop = full_frame(width, height)
+        crop = crop or full_frame(width, height)
         out = self.run(image, crop)  # [6, 56]: per person 17 x (y, x, score), box (ymin, xmin, ymax, xmax), score
         people = []
         for row in out[np.argsort(-out[:, 55], kind="stable")]:
@@ -129,3 +133,42 @@ class MultiPoseNet(SquareModel):
             if not any(kept.duplicates(person) for kept in people):
                 people.append(person)
         return people
+
+
+class TopPerson:
+    """MultiPose as a one-person detector: the most confident person's keypoints, whatever their score.
+
+    It answers as :class:`~poseclass.runtime.movenet.MoveNet` does (``detect``, ``detect_in``,
+    judged by ``MoveNet.has_person``), so preprocess, ``PosePipeline.predict`` and video tracking
+    run unchanged on a model trained on MultiPose keypoints. No person-score threshold: MultiPose's
+    score is low for many clear single-person photos, and whether the keypoints are usable is the
+    same keypoint-confidence test as for single-pose MoveNet.
+    """
+
+    def __init__(self, net: MultiPoseNet) -> None:
+        self.net = net
+
+    def detect_in(self, image: Image.Image, crop: Crop) -> Pose:
+        """The most confident person in ``crop`` of an RGB ``image``, in image pixels."""
+        return self.net.detect(image, max_people=1, min_person_score=0.0, crop=crop)[0].pose
+
+    def detect(self, image: str | Path | Image.Image | np.ndarray) -> Pose:
+        """The most confident person in the whole image (a path, Pillow image or RGB array)."""
+        image = as_rgb(image)
+        return self.detect_in(image, full_frame(*image.size))
+
+
+def person_detector(variant: str, model_path: str | Path | None = None, num_threads: int | None = None,
+                    passes: int | None = None, refine_below: float | None = None) -> MoveNet | TopPerson:
+    """The one-person detector keypoints of ``variant`` come from: single-pose MoveNet, or MultiPose's top person."""
+    if variant != MULTIPOSE_VARIANT:
+        return MoveNet(variant, model_path, num_threads, passes, refine_below)
+    check_single_pass(passes, refine_below)
+    return TopPerson(MultiPoseNet(model_path, num_threads))
+
+
+def check_single_pass(passes: int | None, refine_below: float | None) -> None:
+    """MultiPose has no crop refinement: refuse its settings rather than ignore them."""
+    if passes is not None or refine_below is not None:
+        raise ValueError("passes and refine_below are for single-pose MoveNet (crop refinement); "
+                         "MultiPose runs once per image")

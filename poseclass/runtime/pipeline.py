@@ -9,22 +9,30 @@ This module must never import TensorFlow (a test enforces it): a cold
 ('ok', [('tree', 0.98), ('warrior', 0.01)])
 >>> [(p.label, p.box) for p in pipe.predict_people("class.jpg")]   # MoveNet MultiPose: everyone
 [('tree', (12.0, 40.5, 220.3, 610.0)), ('chair', (300.1, 95.2, 512.8, 600.4))]
+
+A folder trained on MultiPose keypoints (``train --model multipose``) carries the MultiPose file:
+``predict`` classifies its most confident person and ``predict_people`` everyone, both with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from poseclass.provision.registry import MULTIPOSE_VARIANT
 from poseclass.runtime import litert
 from poseclass.runtime.images import ImageError, as_rgb
 from poseclass.runtime.keypoints import Pose
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.movenet import MoveNet
-from poseclass.runtime.multipose import MultiPoseNet
+from poseclass.runtime.multipose import MultiPoseNet, TopPerson, person_detector
+
+Detector = MoveNet | TopPerson  # one person's keypoints per image: what predict and video tracking use
 
 
 class Classifier:
@@ -103,18 +111,32 @@ class PersonPrediction:
 
 
 class PosePipeline:
-    """MoveNet (the variant the classifier was trained with) chained with the classifier."""
+    """MoveNet (the variant the classifier was trained with) chained with the classifier.
 
-    def __init__(self, movenet: MoveNet, classifier: Classifier, manifest: dict[str, object]) -> None:
-        self.movenet, self.classifier, self.manifest = movenet, classifier, manifest
+    ``movenet`` and ``multipose`` may be given as functions that build them: each is then built
+    on first use, so ``predict --multi`` never loads single-pose MoveNet, nor ``predict`` MultiPose.
+    """
+
+    def __init__(self, movenet: Detector | Callable[[], Detector], classifier: Classifier,
+                 manifest: dict[str, object], multipose: MultiPoseNet | Callable[[], MultiPoseNet] = MultiPoseNet
+                 ) -> None:
+        self._movenet, self._multipose = movenet, multipose
+        self.classifier, self.manifest = classifier, manifest
         self.labels = classifier.labels
-        self._multipose: MultiPoseNet | None = None
+
+    @property
+    def movenet(self) -> Detector:
+        """The one-person detector the classifier's training keypoints came from (built on first use)."""
+        if callable(self._movenet):
+            self._movenet = self._movenet()
+        return self._movenet
 
     @property
     def multipose(self) -> MultiPoseNet:
-        """MoveNet MultiPose, loaded (from the model cache) on first use by :meth:`predict_people`."""
-        if self._multipose is None:
-            self._multipose = MultiPoseNet()
+        """MoveNet MultiPose for :meth:`predict_people`: the folder's own file when it was trained on
+        MultiPose keypoints, else the model cache's (built on first use)."""
+        if callable(self._multipose):
+            self._multipose = self._multipose()
         return self._multipose
 
     @classmethod
@@ -123,13 +145,19 @@ class PosePipeline:
 
         MoveNet is the file the folder carries, so a copied folder predicts with no cache,
         network or TensorFlow; folders written before poseclass bundled it use the cache.
+        ``movenet_path`` replaces that file; ``passes`` (single-pose only) its crop refinement.
         """
         manifest = read_manifest(model_dir)
         settings = movenet_settings(manifest)
         settings["passes"] = settings["passes"] if passes is None else passes
-        movenet = MoveNet(model_path=movenet_path or bundled_movenet(model_dir, manifest), **settings)
+        model_path = movenet_path or bundled_movenet(model_dir, manifest)
         classifier = Classifier(Path(model_dir) / TFLITE_NAME, list(manifest["labels"]))
-        return cls(movenet, classifier, manifest)
+        detector = partial(person_detector, settings["variant"], model_path, None, settings["passes"],
+                           settings["refine_below"])
+        if settings["variant"] != MULTIPOSE_VARIANT:
+            return cls(detector, classifier, manifest)
+        top = detector()  # MultiPose serves predict and predict_people: one interpreter, the folder's file
+        return cls(top, classifier, manifest, top.net)
 
     def predict(self, image: str | Path | Image.Image | np.ndarray, name: str | None = None) -> Prediction:
         """Classify the person in one image (path, Pillow image or HxWx3 uint8 array); never raises for bad files."""

@@ -17,6 +17,10 @@ neither named nor decodable as an image, so kept out of any accuracy) or ``exclu
 in the ``--exclude`` file, see :mod:`poseclass.runtime.exclude`));
 ``preprocess.json`` records the data folder and the MoveNet settings and file (sha256).
 
+``variant="multipose"`` takes each image's keypoints from MoveNet MultiPose: its most confident
+person (:class:`~poseclass.runtime.multipose.TopPerson`), in the same columns and frame, for a
+classifier that will run on MultiPose's people (``predict --multi``).
+
 Every result is appended to a journal as soon as it exists (``.work/`` inside OUT_DIR), so a
 killed run loses nothing and a re-run only processes what is new or changed; the CSVs are
 always rewritten whole from the journal, atomically.
@@ -33,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from poseclass.provision.registry import DEFAULT_VARIANT, sha256
+from poseclass.provision.registry import DEFAULT_VARIANT, MULTIPOSE_VARIANT, sha256
 from poseclass.runtime.exclude import EXCLUDED, read_exclude
 from poseclass.runtime.files import LABELS_NAME, atomic_write, locked, write_labels
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
@@ -200,21 +204,19 @@ def preprocess(
     exclude lists can share the keypoints already computed.
     """
     from poseclass.provision.registry import ensure_model
-    from poseclass.runtime import movenet
 
+    passes, refine_below = _crop_settings(variant, passes, refine_below)
     tree = scan(data_dir)
     out = Path(out_dir)
     work = Path(work_dir) if work_dir is not None else out / ".work"
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     excluded = _excluded(exclude, tree)
-    passes = movenet.DEFAULT_PASSES if passes is None else passes
-    refine_below = movenet.DEFAULT_REFINE_BELOW if refine_below is None else refine_below
     model_path = str(ensure_model(variant, movenet_path))
     model_sha = sha256(Path(model_path))
     # The model file's hash is part of the key: another file under the same variant name
     # (a rebuilt or user-given model) must not reuse keypoints it did not make.
-    signature = f"{variant}-{model_sha[:12]}-p{passes}-r{refine_below:g}"
+    signature = f"{variant}-{model_sha[:12]}" + (f"-p{passes}-r{refine_below:g}" if passes is not None else "")
     workers = max(1, workers or os.cpu_count() or 1)
     threads = 1 if executor is not None else max(1, (os.cpu_count() or 1) // workers)
     spec = DetectorSpec(variant, model_path, model_sha, threads, passes, refine_below)
@@ -254,6 +256,18 @@ def preprocess(
     return PreprocessResult(out, tree.labels, csv_paths, n_rows, skipped, n_computed, n_reused)
 
 
+def _crop_settings(variant: str, passes: int | None, refine_below: float | None) -> tuple[int | None, float | None]:
+    """The crop refinement the keypoints are made with: single-pose MoveNet's defaults; none for MultiPose."""
+    from poseclass.runtime import movenet
+    from poseclass.runtime.multipose import check_single_pass
+
+    if variant == MULTIPOSE_VARIANT:
+        check_single_pass(passes, refine_below)
+        return None, None
+    return (movenet.DEFAULT_PASSES if passes is None else passes,
+            movenet.DEFAULT_REFINE_BELOW if refine_below is None else refine_below)
+
+
 def _excluded(exclude: str | Path | Iterable[str] | None, tree: Tree) -> set[str]:
     """The tree's files to leave out; a note when listed paths are not in the tree (a typo, or another DATA_DIR)."""
     if exclude is None:
@@ -272,8 +286,9 @@ def _excluded(exclude: str | Path | Iterable[str] | None, tree: Tree) -> set[str
 def cache_dir_for(data_dir: Path, model: Path, variant: str) -> Path:
     """Where ``train``/``evaluate`` keep the keypoints of an image tree between runs.
 
-    One folder per data folder and MoveNet file: two variants, or two runs at once with
-    different models, never write over each other's CSVs.
+    One folder per data folder and MoveNet file: two variants (MultiPose's keypoints too: its
+    own name and file), or two runs at once with different models, never write over each
+    other's CSVs.
     """
     import hashlib
 

@@ -1,9 +1,11 @@
 """Video: frames in, per-frame poses and classes out, with tracking, smoothing, segments and repetitions.
 
 The streaming part (:class:`PoseTracker`, :class:`VideoClassifier`) takes any frames with
-timestamps (a webcam loop, a phone stream) and needs only the runtime. Reading and writing
-video files goes through PyAV (FFmpeg's libraries), from the ``video`` extra, imported only
-when a video is actually opened, so still images never need it.
+timestamps (a webcam loop, a phone stream) and needs only the runtime. :class:`PersonTimeline`
+is one person's smoothing, segments and counts, shared with the several-people classifier
+(:mod:`poseclass.runtime.people_video`). Reading and writing video files goes through PyAV
+(FFmpeg's libraries), from the ``video`` extra, imported only when a video is actually opened,
+so still images never need it.
 
 >>> clf = VideoClassifier(PosePipeline.load("model/"), count=["chair"])
 >>> for result in clf.run(read_video("clip.mp4")):
@@ -259,6 +261,90 @@ def csv_header(labels: list[str]) -> list[str]:
             + [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "score")])
 
 
+class FrameClock:
+    """Frame times of a stream: when it started and when its latest frame stops showing.
+
+    The next frame's time is not known yet, so the latest frame is taken to last as long as the
+    gap before it (a repeated or reordered timestamp keeps the previous gap).
+    """
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.step = 0.0
+
+    def tick(self, t: float) -> float:
+        """Note a frame shown at ``t`` seconds; when it stops showing."""
+        self.step = t - self.last if self.last is not None and t > self.last else self.step
+        self.last = t
+        self.first = t if self.first is None else self.first
+        return t + self.step
+
+    @property
+    def duration(self) -> float:
+        return 0.0 if self.first is None else self.last + self.step - self.first
+
+
+class PersonTimeline:
+    """One person over time: One-Euro keypoints, smoothed class probabilities, segments and repetitions.
+
+    The single implementation of per-person smoothing: :class:`VideoClassifier` keeps one, the
+    multi-person classifier one per tracked person, so both smooth, segment and count alike.
+    Building one checks the settings (a count of an unknown class, a bad threshold).
+    """
+
+    def __init__(self, pipeline: PosePipeline, alpha: float = SMOOTHING_ALPHA, count: Iterable[str] = (),
+                 enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY,
+                 min_segment_s: float = MIN_SEGMENT_S) -> None:
+        self.classifier, self.labels = pipeline.classifier, list(pipeline.labels)
+        unknown = [c for c in count if c not in self.labels]
+        if unknown:
+            raise ValueError(f"cannot count {', '.join(unknown)}: the model's classes are {', '.join(self.labels)}")
+        self.keypoint_filter = OneEuro()
+        self.smoother = Smoother(alpha)
+        self.counters = [RepCounter(c, enter, exit) for c in dict.fromkeys(count)]
+        self._counted = [self.labels.index(counter.label) for counter in self.counters]  # class index per counter
+        self.segmenter = Segmenter(min_segment_s)
+        self.frames = 0
+        self.first_s: float | None = None
+        self.last_s: float | None = None
+
+    def update(self, index: int, pose: Pose, t: float, end: float, present: bool = True) -> FrameResult:
+        """Frame ``index``, shown from ``t`` to ``end`` seconds, with this person's ``pose`` (``present``: found)."""
+        if present:
+            side = float(max(pose.width, pose.height))
+            pose = Pose(self.keypoint_filter(pose.xy / side, t).astype(np.float32) * side, pose.scores,
+                        pose.width, pose.height)
+            probabilities = self.smoother.update(self.classifier.predict_proba(pose.as_movenet())[0])
+        else:
+            probabilities = self.smoother.update(None)
+            self.keypoint_filter.reset()
+        result = FrameResult(index, t, "ok" if present else "no_pose", self.labels, probabilities, pose)
+        for counter, k in zip(self.counters, self._counted):
+            counter.update(None if probabilities is None else float(probabilities[k]))
+        self.segmenter.update(result.label, t, end)
+        result.hold_s = self.segmenter.current()[1]
+        result.counts = self.counts()
+        self.frames += 1
+        self.first_s = t if self.first_s is None else self.first_s
+        self.last_s = t
+        return result
+
+    def leave(self) -> None:
+        """The person is gone for good: a repetition in progress ends, as when nobody is in the frame."""
+        for counter in self.counters:
+            counter.update(None)
+
+    def counts(self) -> dict[str, int]:
+        """Repetitions so far of each counted class."""
+        return {c.label: c.count for c in self.counters}
+
+    def summary(self) -> dict[str, object]:
+        """Frames seen, segments (the open one included, up to the last frame) and repetition counts."""
+        return {"frames": self.frames, "segments": [s.to_dict() for s in self.segmenter.so_far()],
+                "counts": self.counts()}
+
+
 class VideoClassifier:
     """Classify the person in a stream of frames: tracking, One-Euro keypoints, smoothed classes, segments, reps.
 
@@ -271,44 +357,19 @@ class VideoClassifier:
                  enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY,
                  min_segment_s: float = MIN_SEGMENT_S) -> None:
         self.pipeline, self.labels = pipeline, list(pipeline.labels)
-        unknown = [c for c in count if c not in self.labels]
-        if unknown:
-            raise ValueError(f"cannot count {', '.join(unknown)}: the model's classes are {', '.join(self.labels)}")
+        self.person = PersonTimeline(pipeline, alpha, count, enter, exit, min_segment_s)
         self.tracker = PoseTracker(pipeline.movenet)
-        self.keypoint_filter = OneEuro()
-        self.smoother = Smoother(alpha)
-        self.counters = [RepCounter(c, enter, exit) for c in dict.fromkeys(count)]
-        self._counted = [self.labels.index(counter.label) for counter in self.counters]  # class index per counter
-        self.segmenter = Segmenter(min_segment_s)
-        self.frames = 0
-        self._first_t: float | None = None
-        self._last_t: float | None = None
-        self._step = 0.0  # the last gap between frames: how long the latest frame is shown
+        self.clock = FrameClock()
+
+    @property
+    def frames(self) -> int:
+        """Frames pushed so far (the person's timeline sees every frame, with or without them)."""
+        return self.person.frames
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> FrameResult:
         """Classify one frame shown at ``t`` seconds (timestamps must increase)."""
-        image = as_rgb(frame)
-        pose = self.tracker.track(image)
-        step = t - self._last_t if self._last_t is not None and t > self._last_t else self._step
-        self._last_t, self._step = t, step
-        self._first_t = t if self._first_t is None else self._first_t
-        if MoveNet.has_person(pose):
-            status = "ok"
-            side = float(max(pose.width, pose.height))
-            pose = Pose(self.keypoint_filter(pose.xy / side, t).astype(np.float32) * side, pose.scores,
-                        pose.width, pose.height)
-            probabilities = self.smoother.update(self.pipeline.classifier.predict_proba(pose.as_movenet())[0])
-        else:
-            status, probabilities = "no_pose", self.smoother.update(None)
-            self.keypoint_filter.reset()
-        result = FrameResult(self.frames, t, status, self.labels, probabilities, pose)
-        for counter, index in zip(self.counters, self._counted):
-            counter.update(None if probabilities is None else float(probabilities[index]))
-        self.segmenter.update(result.label, t, t + step)
-        result.hold_s = self.segmenter.current()[1]
-        result.counts = self.counts()
-        self.frames += 1
-        return result
+        pose = self.tracker.track(as_rgb(frame))
+        return self.person.update(self.frames, pose, t, self.clock.tick(t), MoveNet.has_person(pose))
 
     def run(self, frames: Frames) -> Iterator[FrameResult]:
         """:meth:`push` every ``(frame, seconds)`` of ``frames``, yielding each result as it is ready."""
@@ -317,13 +378,11 @@ class VideoClassifier:
 
     def counts(self) -> dict[str, int]:
         """Repetitions so far of each counted class."""
-        return {c.label: c.count for c in self.counters}
+        return self.person.counts()
 
     def summary(self) -> dict[str, object]:
         """Segments (the open one included, up to the last frame) and repetition counts so far."""
-        duration = self._last_t + self._step - self._first_t if self.frames else 0.0
-        return {"frames": self.frames, "duration_s": round(duration, 3),
-                "segments": [s.to_dict() for s in self.segmenter.so_far()], "counts": self.counts()}
+        return {"frames": self.frames, "duration_s": round(self.clock.duration, 3), **self.person.summary()}
 
 
 class AnnotatedWriter:
@@ -355,23 +414,28 @@ class AnnotatedWriter:
         self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, "yuv420p"
         self._stream.time_base = Fraction(1, 1000)
         self._stream.codec_context.time_base = Fraction(1, 1000)
-        self._font = ImageFont.load_default(size=max(11, height // 30))  # readable at any resolution
 
     def write(self, image: Image.Image, result: FrameResult) -> None:
         """Draw ``result`` on ``image`` and append it."""
+        self.write_image(self._draw(image, result), result.time_s)
+
+    def write_image(self, image: Image.Image, time_s: float) -> None:
+        """Append ``image`` (already drawn on) as the frame shown at ``time_s`` seconds."""
         import av
 
         even = image.crop((0, 0, image.width // 2 * 2, image.height // 2 * 2))
         if self._stream is None:
             self._open_stream(*even.size)
-        pts = max(round(result.time_s * 1000), self._last_pts + 1)
+        pts = max(round(time_s * 1000), self._last_pts + 1)
         self._last_pts = pts
-        frame = av.VideoFrame.from_image(self._draw(even, result))
+        frame = av.VideoFrame.from_image(even)
         frame.pts, frame.time_base = pts, Fraction(1, 1000)
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
     def _draw(self, image: Image.Image, result: FrameResult) -> Image.Image:
+        if self._font is None:
+            self._font = ImageFont.load_default(size=max(11, image.height // 30))  # readable at any resolution
         out = draw_pose(image, result.pose) if result.status == "ok" else image.copy()
         top = f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label else "no person"
         lines = [top]

@@ -30,14 +30,14 @@ Item = tuple[str, str, int, int]  # path, path relative to the tree, size, mtime
 
 
 class DetectorSpec(NamedTuple):
-    """Everything a worker needs to build the same MoveNet the client would."""
+    """Everything a worker needs to build the same MoveNet the client would (no crop settings for MultiPose)."""
 
     variant: str
     model_path: str
     model_sha256: str
     num_threads: int
-    passes: int
-    refine_below: float
+    passes: int | None
+    refine_below: float | None
 
 
 class WorkerError(RuntimeError):
@@ -50,13 +50,13 @@ _local = threading.local()
 
 
 def _detector(spec: DetectorSpec, model: bytes | None) -> object:
-    """This thread's MoveNet for ``spec``, built once."""
-    from poseclass.runtime.movenet import MoveNet
+    """This thread's one-person detector for ``spec`` (single-pose MoveNet or MultiPose's top person), built once."""
+    from poseclass.runtime.multipose import person_detector
 
     detectors = _local.__dict__.setdefault("detectors", {})
     if spec not in detectors:
-        detectors[spec] = MoveNet(spec.variant, _model_file(spec, model), num_threads=spec.num_threads,
-                                  passes=spec.passes, refine_below=spec.refine_below)
+        detectors[spec] = person_detector(spec.variant, _model_file(spec, model), spec.num_threads, spec.passes,
+                                          spec.refine_below)
     return detectors[spec]
 
 

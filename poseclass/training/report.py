@@ -19,16 +19,16 @@ def _save(fig, path: str | Path | None) -> object:
     return fig
 
 
-def plot_history(history: dict[str, list[float]], best_epoch: int, path: str | Path | None = None) -> object:
-    """Loss and accuracy per epoch, training vs validation, with the restored epoch marked."""
+def plot_history(history: dict[str, list[float]], restored_epoch: int = 0, path: str | Path | None = None) -> object:
+    """Loss and accuracy per epoch, training vs validation; ``restored_epoch`` (early stopping) is marked."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         epochs = np.arange(1, len(history.get(metric, [])) + 1)
         ax.plot(epochs, history.get(metric, []), label="train")
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], label="validation")
-        if best_epoch:
-            ax.axvline(best_epoch, color="grey", linestyle="--", label=f"best epoch ({best_epoch}), restored")
+        if restored_epoch:
+            ax.axvline(restored_epoch, color="grey", linestyle="--", label=f"best epoch ({restored_epoch}), restored")
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         ax.legend()
