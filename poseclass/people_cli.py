@@ -104,11 +104,21 @@ def detect_people(args: argparse.Namespace, user_error: type[Exception]) -> int:
         lambda j, p: f"person {j + 1} {p.score:.2f}", lines)
 
 
+def refuse_unused_movenet(args: argparse.Namespace, manifest: dict[str, object], user_error: type[Exception]) -> None:
+    """``--movenet`` replaces the model folder's own MoveNet; with ``--multi`` a single-pose folder never runs it."""
+    from poseclass.provision.registry import MULTIPOSE_VARIANT
+
+    if args.multi and args.movenet and dict(manifest["movenet"]).get("variant") != MULTIPOSE_VARIANT:
+        raise user_error("--movenet replaces the model folder's single-pose MoveNet, which --multi does not use "
+                         "(it runs MultiPose from the model cache): leave --movenet out")
+
+
 def predict_people(args: argparse.Namespace, user_error: type[Exception]) -> int:
     """``poseclass predict IMAGE... --model MODEL_DIR --multi``."""
     from poseclass.runtime.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(args.model, args.movenet)
+    refuse_unused_movenet(args, pipeline.manifest, user_error)
 
     def lines(j: int, person: object) -> list[str]:
         ranked = ", ".join(f"{label} {p:.3f}" for label, p in person.predictions[: args.top_k])

@@ -123,7 +123,7 @@ def predict_videos(args: argparse.Namespace, images: list[str], user_error: type
 
     ``images``: the inputs that are not videos (the caller has sorted them out).
     """
-    from poseclass.people_cli import check_multi_args
+    from poseclass.people_cli import check_multi_args, refuse_unused_movenet
 
     names = [f"camera {args.camera}"] if args.camera is not None else args.images
     if images or (args.camera is not None and args.images):
@@ -141,6 +141,7 @@ def predict_videos(args: argparse.Namespace, images: list[str], user_error: type
     if args.min_segment < 0:
         raise user_error(f"--min-segment must be 0 or more seconds, not {args.min_segment:g}")
     pipeline = PosePipeline.load(args.model, args.movenet)
+    refuse_unused_movenet(args, pipeline.manifest, user_error)
     unknown = [c for c in args.count or () if c not in pipeline.labels]
     if unknown:
         raise user_error(f"--count {unknown[0]}: the model's classes are {', '.join(pipeline.labels)}")

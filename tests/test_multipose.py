@@ -211,6 +211,16 @@ def test_cli_user_errors_are_one_line(argv, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
+def test_movenet_that_multi_would_not_use_is_refused(model_dir, capsys):
+    from poseclass.cli import main
+
+    image = str(YOGA_TRAIN / "tree" / sorted(p.name for p in (YOGA_TRAIN / "tree").glob("*.jpg"))[0])
+    movenet = str(model_dir / json.loads((model_dir / "manifest.json").read_text())["movenet"]["file"])
+    assert main(["predict", image, "--model", str(model_dir), "--multi", "--movenet", movenet]) == 2
+    err = capsys.readouterr().err
+    assert "--movenet replaces the model folder's single-pose MoveNet" in err and err.count("\n") == 1
+
+
 def test_cli_refuses_bad_people_options(capsys):
     from poseclass.cli import main
 
