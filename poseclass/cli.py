@@ -388,10 +388,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from poseclass.extras import TRAIN, require
-
-    if not args.no_fused:
-        require(TRAIN, "tensorflow", "keras", what="the fused model (skip it with --no-fused)")
     from poseclass.deploy.bundle import write_deploy
 
     written = write_deploy(args.model_dir, fused=not args.no_fused)

@@ -104,3 +104,8 @@ def test_copied_model_folder_predicts_offline_like_the_full_install(runtime_venv
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     metrics = json.loads(evaluated.stdout)
     assert metrics["n_images"] == 10 and metrics["n_correct"] >= 8 and metrics["picture"] is None
+    deploy = [str(runtime_venv / "bin" / "poseclass"), "deploy", str(copied)]
+    fused = subprocess.run(deploy, capture_output=True, text=True, env=env)
+    assert fused.returncode == 2 and fused.stderr.count("\n") == 1, fused.stderr
+    assert "needs tensorflow" in fused.stderr and "--no-fused" in fused.stderr
+    assert subprocess.run([*deploy, "--no-fused"], capture_output=True, text=True, env=env).returncode == 0

@@ -61,6 +61,9 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
         note(f"no {FUSED_NAME} for a model trained on MultiPose keypoints (the fused model is "
              "single-pose MoveNet's graph); apps run MultiPose, then the classifier on each person")
     elif fused:
+        from poseclass.extras import TRAIN, require
+
+        require(TRAIN, "tensorflow", "keras", what="the fused model (skip it with --no-fused)")
         from poseclass.deploy.fused import build_fused, graph_variant, input_size
 
         atomic_write(folder / FUSED_NAME, build_fused(folder))
