@@ -504,8 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group-pattern", metavar="REGEX",
                    help="validate on whole groups of files (the regex's match on the file name, e.g. the subject)")
     p.add_argument("--validation", type=share, metavar="FRACTION",
-                   help="share of train/ held out for validation, 0 for none (default: 0.2 without a test/ split or "
-                   "with --group-pattern; otherwise none, so every training image is fitted and test/ scores the model)")
+                   help="share of train/ held out for validation, 0 for none (default: 0.2 without a test/ split, "
+                   "with --group-pattern or with --early-stopping; otherwise none, so every training image is fitted and test/ scores the model)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
     p.add_argument("--epochs", type=positive_int, help="epochs to train (default 400; a fixed "
                    "schedule measured steadier on real photos than early stopping)")

@@ -65,6 +65,8 @@ def _summary_text(name: str, summary: dict[str, object]) -> list[str]:
         lines.append(f"  person {person['person']}: {person['frames']} frames, "
                      f"{person['first_s']:.1f}–{person['last_s']:.1f} s")
         lines += _timeline_text(person, "    ")
+    if summary["brief_people"]:
+        lines.append(f"  and {summary['brief_people']} more seen too briefly to hold a pose or finish a repetition")
     return lines
 
 
@@ -154,7 +156,7 @@ def predict_videos(args: argparse.Namespace, images: list[str], user_error: type
             failed = True
             print(f"error: {error}", file=sys.stderr)
             if args.json:
-                found = {"people": []} if args.multi else {"segments": [], "counts": {}}
+                found = {"people": [], "brief_people": 0} if args.multi else {"segments": [], "counts": {}}
                 empty = {"video": name, "frames": 0, "duration_s": 0.0, **found}
                 sys.stdout.write(json.dumps({**empty, "error": str(error)}) + "\n")
             continue

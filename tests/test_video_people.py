@@ -123,8 +123,13 @@ def test_live_tracks_are_bounded():
         ids, dropped = tracker.update([person((100 * k, 0, 100 * k + 50, 50), seed=k)], k * 0.1)
         assert ids == [k + 1] and dropped == ([k - 2] if k >= 3 else [])
     assert sorted(t.id for t in tracker.tracks) == [3, 4, 5]
-    with pytest.raises(ValueError):
-        PeopleTracker(max_age_s=-1)
+    crowd = [person((100 * k, 300, 100 * k + 50, 350), seed=10 + k) for k in range(5)]
+    ids, dropped = tracker.update(crowd, 1.0)  # more people in one frame than max_tracks: all of them stay
+    assert ids == [6, 7, 8, 9, 10] and sorted(dropped) == [3, 4, 5]
+    assert sorted(t.id for t in tracker.tracks) == ids
+    for bad in ({"max_age_s": -1}, {"min_similarity": 1.5}, {"max_tracks": 0}):
+        with pytest.raises(ValueError):
+            PeopleTracker(**bad)
 
 
 # --- a real clip: two people crossing ---------------------------------------------------------------------
@@ -238,7 +243,16 @@ def test_a_person_gone_longer_than_max_age_is_summarised_and_forgotten(pipeline)
     gone = next(p for p in clf.summary()["people"] if p["person"] == a)
     assert gone["frames"] == 5 and gone["last_s"] == pytest.approx(0.4)
     assert gone["counts"] == {"chair": 1}  # leaving ended the repetition, as a frame with nobody does
-    assert clf.push(np.full((*CANVAS[::-1], 3), 128, np.uint8), 1.1) == []  # nobody: no rows
+    blank = np.full((*CANVAS[::-1], 3), 128, np.uint8)
+    assert clf.push(blank, 1.1) == []  # nobody: no rows
+    flash = Image.new("RGB", CANVAS, (128, 128, 128))  # someone seen for one frame where A was, then nobody
+    flash.paste(_strip(b_pictures[0], B_HEIGHT), regions[0][0][:2])
+    assert len(clf.push(flash, 1.2)) == 1
+    for t in (1.4, 1.6, 1.8):
+        clf.push(blank, t)
+    summary = clf.summary()
+    assert summary["brief_people"] == 1, "no segment, no repetition: counted, not kept"
+    assert [p["person"] for p in summary["people"]] == sorted([a, b]) and not clf.people
 
 
 def test_cli_rows_and_summary_are_per_person(model_dir, crossing, tmp_path, monkeypatch, capsys):
@@ -299,4 +313,4 @@ def test_cli_multi_bad_inputs_are_one_line(model_dir, crossing, tmp_path, monkey
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     summary = json.loads(out)
     assert summary.pop("error").startswith(f"{notes}: cannot read it as an image or a video")
-    assert summary == {"video": str(notes), "frames": 0, "duration_s": 0.0, "people": []}
+    assert summary == {"video": str(notes), "frames": 0, "duration_s": 0.0, "people": [], "brief_people": 0}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PIL import Image, ImageDraw, ImageFont
 
 from poseclass.runtime.keypoints import SKELETON, Pose
@@ -46,11 +48,17 @@ def draw_people(image: Image.Image, people: list[tuple[tuple[float, float, float
         _skeleton(pen, pose, max(2, round(max(out.size) / 120)))
     width = max(1, round(max(out.size) / 400))
     size = max(12, round(max(out.size) / 50))
-    font = ImageFont.load_default(size=size)
+    font = font_of(size)
     for box, _, text in people:
         pen.rectangle(box, outline=(0, 255, 0), width=width)
         caption(pen, (box[0], max(0.0, box[1] - size - 4)), text, font, (0, 255, 0))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def font_of(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's default font at ``size`` px, loaded once per size (a video draws every frame with it)."""
+    return ImageFont.load_default(size=size)
 
 
 def caption(pen: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: ImageFont.ImageFont,

@@ -121,7 +121,7 @@ class PeopleTracker:
 
         Tracks older than ``max_age_s`` are dropped before matching, so a person gone longer
         comes back under a new id; when more than ``max_tracks`` are alive, the least recently
-        seen go.
+        seen go (never one found in this frame).
         """
         dropped = [track.id for track in self.tracks if t - track.last_seen > self.max_age_s]
         self.tracks = [track for track in self.tracks if track.id not in dropped]
@@ -133,10 +133,11 @@ class PeopleTracker:
                 self.tracks.append(Track(ids[i], person, t))
             else:
                 next(track for track in self.tracks if track.id == ids[i]).see(person, t)
-        if len(self.tracks) > self.max_tracks:
+        keep = max(self.max_tracks, len(people))  # never the people of this very frame
+        if len(self.tracks) > keep:
             self.tracks.sort(key=lambda track: track.last_seen, reverse=True)
-            dropped += [track.id for track in self.tracks[self.max_tracks:]]
-            del self.tracks[self.max_tracks:]
+            dropped += [track.id for track in self.tracks[keep:]]
+            del self.tracks[keep:]
         return ids, dropped
 
     def _match(self, people: list[Person], t: float) -> list[int | None]:

@@ -5,8 +5,10 @@ links the people to those of earlier frames, and each id gets its own
 :class:`~poseclass.runtime.video.PersonTimeline` (One-Euro keypoints, smoothed probabilities,
 segments, repetitions), the same one the single-person :class:`~poseclass.runtime.video.VideoClassifier`
 uses. A person missed for a frame or two keeps their id and their smoothing; one gone longer than
-the tracker's ``max_age_s`` is dropped, leaving only their summary, so memory grows with the number
-of people seen, not with the length of the video.
+the tracker's ``max_age_s`` is dropped, leaving only their summary if they held a pose long enough
+to make a segment or finished a repetition (others are only counted, as ``brief_people``: a
+flickering false detection on a long camera stream leaves nothing behind), so memory grows with
+the number of people who did something, not with the length of the video.
 
 >>> clf = PeopleVideoClassifier(PosePipeline.load("model/"), count=["chair"])
 >>> for people in clf.run(read_video("class.mp4")):
@@ -85,6 +87,7 @@ class PeopleVideoClassifier:
         self.frames = 0
         self.people: dict[int, video.PersonTimeline] = {}  # the tracked people, by id
         self._gone: dict[int, dict[str, object]] = {}  # the summaries of people dropped by the tracker
+        self.brief_people = 0  # people dropped with no segment and no repetition: counted, not kept
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> list[PersonFrameResult]:
         """Everyone in one frame shown at ``t`` seconds (timestamps must increase)."""
@@ -93,7 +96,11 @@ class PeopleVideoClassifier:
         for person_id in dropped:
             timeline = self.people.pop(person_id)
             timeline.leave()
-            self._gone[person_id] = self._summary(person_id, timeline)
+            summary = self._summary(person_id, timeline)
+            if summary["segments"] or any(summary["counts"].values()):
+                self._gone[person_id] = summary
+            else:
+                self.brief_people += 1
         end = self.clock.tick(t)
         results = []
         for person_id, person in sorted(zip(ids, found), key=lambda pair: pair[0]):
@@ -111,10 +118,11 @@ class PeopleVideoClassifier:
             yield self.push(frame, t)
 
     def summary(self) -> dict[str, object]:
-        """Frames, duration and, per person (by id), frames seen, first and last time, segments and counts so far."""
+        """Frames, duration and, per person (by id), frames seen, first and last time, segments and counts so far;
+        ``brief_people``: how many people came and went without a segment or a repetition."""
         people = {**self._gone, **{i: self._summary(i, timeline) for i, timeline in self.people.items()}}
         return {"frames": self.frames, "duration_s": round(self.clock.duration, 3),
-                "people": [people[i] for i in sorted(people)]}
+                "people": [people[i] for i in sorted(people)], "brief_people": self.brief_people}
 
     @staticmethod
     def _summary(person_id: int, timeline: video.PersonTimeline) -> dict[str, object]:

@@ -25,10 +25,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from poseclass.extras import require
-from poseclass.runtime.draw import caption, draw_pose
+from poseclass.runtime.draw import caption, draw_pose, font_of
 from poseclass.runtime.images import ImageError, as_rgb
 from poseclass.runtime.keypoints import KEYPOINT_NAMES, Pose
 from poseclass.runtime.movenet import Crop, MoveNet, body_crop, full_frame
@@ -404,7 +404,6 @@ class AnnotatedWriter:
                              "pass --annotate OUT.mp4 somewhere writable") from None
         self._stream = None
         self._last_pts = -1
-        self._font: ImageFont.ImageFont | ImageFont.FreeTypeFont | None = None
 
     def _open_stream(self, width: int, height: int) -> None:
         import av
@@ -434,13 +433,11 @@ class AnnotatedWriter:
             self._container.mux(packet)
 
     def _draw(self, image: Image.Image, result: FrameResult) -> Image.Image:
-        if self._font is None:
-            self._font = ImageFont.load_default(size=max(11, image.height // 30))  # readable at any resolution
         out = draw_pose(image, result.pose) if result.status == "ok" else image.copy()
         top = f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label else "no person"
         lines = [top]
         lines += [f"{label}: {n} reps" for label, n in result.counts.items()]
-        caption(ImageDraw.Draw(out), (6, 6), "\n".join(lines), self._font, margin=3)
+        caption(ImageDraw.Draw(out), (6, 6), "\n".join(lines), font_of(max(11, image.height // 30)), margin=3)
         return out
 
     def close(self) -> None:

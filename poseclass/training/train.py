@@ -45,6 +45,7 @@ def train(
     ``force``. ``exclude``: an exclude file (see :mod:`poseclass.runtime.exclude`) for an image tree.
     ``validation_fraction``: None chooses (see :func:`validation_share`); 0 fits all of train/.
     """
+    check_validation(validation_fraction, group_pattern, bool(settings.get("early_stopping")))  # before MoveNet runs
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST_NAME).exists() and not force:
         raise DatasetError(f"{out}: exists and is not a poseclass model folder; choose another --out, "
@@ -67,6 +68,16 @@ def train(
     return result
 
 
+def check_validation(fraction: float | None, group_pattern: str | None, early_stopping: bool) -> None:
+    """Refuse asking for no validation split together with something that uses one."""
+    if fraction == 0 and group_pattern:
+        raise DatasetError("--group-pattern chooses the validation images, and --validation 0 asks for none: "
+                           "drop one of them")
+    if fraction == 0 and early_stopping:
+        raise DatasetError("--early-stopping watches a validation split, and --validation 0 asks for none: "
+                           "give --validation 0.2 (or leave it out)")
+
+
 def validation_share(fraction: float | None, group_pattern: str | None, has_test: bool,
                      early_stopping: bool) -> float:
     """How much of train/ to hold out for validation.
@@ -76,14 +87,9 @@ def validation_share(fraction: float | None, group_pattern: str | None, has_test
     training image is fitted, for a fixed number of epochs, and test/ scores the model.
     Measured on real photos, this beats stopping early on a small random split.
     """
+    check_validation(fraction, group_pattern, early_stopping)
     if fraction is None:
         return 0.2 if group_pattern or early_stopping or not has_test else 0.0
-    if fraction == 0 and group_pattern:
-        raise DatasetError("--group-pattern chooses the validation images, and --validation 0 asks for none: "
-                           "drop one of them")
-    if fraction == 0 and early_stopping:
-        raise DatasetError("--early-stopping watches a validation split, and --validation 0 asks for none: "
-                           "give --validation 0.2 (or leave it out)")
     return fraction
 
 
