@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from run import TRAIN, table  # benchmarks/run.py, beside this file: data paths, the table with the CPU's int8 line
+from run import SUBJECT, TRAIN, table  # benchmarks/run.py, beside this file: data paths, the table with the CPU's int8 line
 
 HELD_OUT = "girl1"
-SUBJECT = r"^[a-z]+\d*"  # file-name prefix naming the person photographed
 
 
 def train_without_held_out(out: Path) -> Path:

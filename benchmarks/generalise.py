@@ -64,11 +64,10 @@ from pathlib import Path
 
 import numpy as np
 
-from run import ROOT  # benchmarks/run.py, beside this file: the data paths
+from run import ROOT, SUBJECT  # benchmarks/run.py, beside this file: the data paths
 from run import TRAIN as CGI
 
 YOGA10 = ROOT / "data" / "yoga10"
-SUBJECT = r"^[a-z]+\d*"  # file-name prefix naming the person photographed (girl1, guy2, ...)
 CACHE = ROOT / "runs" / "generalise.jsonl"
 
 # Every lever is the baseline (TrainConfig's defaults, written out where a lever changes them, so

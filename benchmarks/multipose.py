@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from run import SUBJECT
 from run import TRAIN as YOGA_TRAIN  # benchmarks/run.py, beside this file: the data paths
 CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
 HEIGHTS = (144, 216, 288, 360, 426)
@@ -124,15 +125,14 @@ def accuracy(args: argparse.Namespace) -> None:
     from poseclass.training.classifier import PoseClassifier
     from poseclass.training.dataset import load_splits
 
-    subject = r"^[a-z]+\d*"
     yoga = load_splits(YOGA_TRAIN, progress=False)["train"]
-    groups = np.array(yoga.groups(subject))
-    train_data, val_data = yoga.subset(groups != "girl1").split(0.2, subject, seed=0)
+    groups = np.array(yoga.groups(SUBJECT))
+    train_data, val_data = yoga.subset(groups != "girl1").split(0.2, SUBJECT, seed=0)
     # The same recipe on MultiPose keypoints of the same images (`train --model multipose`), validated
     # on the same subjects: only the keypoints differ.
-    val_subjects = sorted(set(val_data.groups(subject)))
+    val_subjects = sorted(set(val_data.groups(SUBJECT)))
     multi = load_splits(YOGA_TRAIN, progress=False, variant="multipose")["train"]
-    multi_groups = np.array(multi.groups(subject))
+    multi_groups = np.array(multi.groups(SUBJECT))
     held = np.isin(multi_groups, val_subjects)
     multi_train, multi_val = multi.subset((multi_groups != "girl1") & ~held), multi.subset(held)
     files = sorted(YOGA_TRAIN.glob("*/girl1_*.jpg"))

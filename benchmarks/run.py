@@ -24,6 +24,7 @@ from poseclass.provision.registry import SINGLE_POSE_VARIANTS as VARIANTS  # Mul
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
 TRAIN = DATASETS / "yoga_poses" / "train"
+SUBJECT = r"^[a-z]+\d*"  # CGI file-name prefix naming the person photographed (girl1, guy2, ...)
 POSE_TEST = DATASETS / "pose_test_data"
 CORES = os.cpu_count() or 1
 

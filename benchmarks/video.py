@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import TRAIN, table  # noqa: E402  (benchmarks/run.py: data paths and the table with the CPU's int8 line)
 
 from poseclass.provision.registry import DEFAULT_VARIANT  # noqa: E402
+from poseclass.runtime.files import LABELS_NAME, read_labels  # noqa: E402
+from poseclass.runtime.modeldir import TFLITE_NAME  # noqa: E402
 from poseclass.runtime.movenet import MoveNet  # noqa: E402
 from poseclass.runtime.pipeline import Classifier, PosePipeline  # noqa: E402
 from poseclass.runtime.smoothing import SMOOTHING_ALPHA, Segmenter, Smoother  # noqa: E402
@@ -72,7 +74,7 @@ def raw_rate(net: MoveNet, n: int) -> float:
 def bench_speed(model_dir: Path, frames: int) -> None:
     files = sorted((TRAIN / "tree").glob("girl2_tree*.jpg"))
     clip_files = [files[i % len(files)] for i in range(frames)]
-    manifest_labels = (model_dir / "labels.txt").read_text().split()
+    manifest_labels = read_labels(model_dir / LABELS_NAME)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "clip.mp4"
@@ -80,7 +82,7 @@ def bench_speed(model_dir: Path, frames: int) -> None:
         variants = dict.fromkeys(["lightning", "thunder", DEFAULT_VARIANT])
         for variant in variants:
             net = MoveNet(variant)
-            pipeline = PosePipeline(net, Classifier(model_dir / "pose_classifier.tflite", manifest_labels), {})
+            pipeline = PosePipeline(net, Classifier(model_dir / TFLITE_NAME, manifest_labels), {})
             list(VideoClassifier(pipeline).run(read_video(clip)))  # warm-up: caches, allocations
             e2e, raw = 0.0, 0.0
             for _ in range(ROUNDS):  # interleaved, best of each: the machine is shared, so load comes and goes
@@ -97,7 +99,7 @@ def bench_speed(model_dir: Path, frames: int) -> None:
 
 def bench_smoothing(model_dir: Path) -> None:
     """Per-frame accuracy and label changes for each alpha, from one pass of raw probabilities."""
-    classes = (model_dir / "labels.txt").read_text().split()
+    classes = read_labels(model_dir / LABELS_NAME)
     files, truth = [], []
     for name in classes:
         clip = sorted((TRAIN / name).glob(f"{SUBJECT}_{name}*.jpg"))

@@ -87,7 +87,7 @@ def _add_exclude_arg(parser: argparse.ArgumentParser) -> None:
 def _add_model_args(parser: argparse.ArgumentParser, default: str | None = DEFAULT_VARIANT,
                     multipose: bool = False) -> None:
     """``--model`` and ``--movenet``; ``multipose``: MultiPose's most confident person is a choice too."""
-    choices = [*SINGLE_POSE_VARIANTS, MULTIPOSE_VARIANT] if multipose else SINGLE_POSE_VARIANTS
+    choices = list(VARIANTS) if multipose else SINGLE_POSE_VARIANTS
     parser.add_argument(
         "--model", dest="variant", choices=choices, default=default,
         help="MoveNet variant: thunder (256 px, most accurate), thunder-int8 (Thunder with an int8 backbone: "
@@ -197,7 +197,9 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     from poseclass.runtime.preprocess import preprocess
 
     if args.variant == MULTIPOSE_VARIANT and args.passes is not None:
-        raise UserError("--passes is for single-pose MoveNet; MultiPose runs once per image")
+        from poseclass.people_cli import PASSES_ARE_SINGLE_POSE
+
+        raise UserError(PASSES_ARE_SINGLE_POSE)
     with _executor(args) as executor:
         result = preprocess(
             args.data_dir, args.out, variant=args.variant, workers=args.workers, movenet_path=args.movenet,

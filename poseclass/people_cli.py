@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from poseclass.cli import number_type
 
+if TYPE_CHECKING:  # building the parser stays light: no MultiPose import
+    from poseclass.runtime.multipose import Box
 
+
+# MultiPose has no crop refinement: --passes with it is refused rather than ignored (detect, preprocess).
+PASSES_ARE_SINGLE_POSE = "--passes is for single-pose MoveNet; MultiPose runs once per image"
 _max_people = number_type(int, lambda v: 1 <= v <= 6, "from 1 to 6 (MultiPose finds at most 6 people)")
 _score = number_type(float, lambda v: 0 <= v < 1, "from 0 up to (not including) 1")
 
@@ -42,7 +48,7 @@ def check_multi_args(args: argparse.Namespace, user_error: type[Exception]) -> N
             raise user_error(f"{flag} is for several people: add --multi")
 
 
-def _box_text(box: tuple[float, float, float, float]) -> str:
+def _box_text(box: Box) -> str:
     return "box ({:.0f}, {:.0f})-({:.0f}, {:.0f})".format(*box)
 
 
@@ -90,7 +96,7 @@ def detect_people(args: argparse.Namespace, user_error: type[Exception]) -> int:
     from poseclass.runtime.multipose import MultiPoseNet
 
     if args.passes is not None:
-        raise user_error("--passes is for single-pose MoveNet; MultiPose runs once per image")
+        raise user_error(PASSES_ARE_SINGLE_POSE)
     net = MultiPoseNet(args.movenet)
 
     def lines(j: int, person: object) -> list[str]:

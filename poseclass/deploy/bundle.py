@@ -16,7 +16,7 @@ from poseclass import __version__
 from poseclass.deploy.metadata import ModelInfo, TensorInfo, has_metadata, with_metadata
 from poseclass.provision.registry import MULTIPOSE_VARIANT
 from poseclass.runtime.files import LABELS_NAME, atomic_write
-from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, read_manifest
+from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, movenet_settings, read_manifest
 
 FUSED_NAME = "pose_fused.tflite"
 
@@ -28,7 +28,7 @@ def classifier_metadata(model: bytes, manifest: dict[str, object], labels_txt: b
     and the tensor descriptions from it, instead of a loose labels.txt that can drift.
     """
     labels = list(manifest["labels"])
-    variant = dict(manifest["movenet"]).get("variant")
+    variant = movenet_settings(manifest)["variant"]
     chain = (f"MoveNet {variant} (single pose): feed MoveNet's output tensor as it is"
              if variant != MULTIPOSE_VARIANT
              else "MoveNet MultiPose: feed one person's 51 keypoint values (the first 51 of their 56) as [1, 1, 17, 3]")
@@ -55,7 +55,8 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
     if not has_metadata(model):
         atomic_write(written[0], classifier_metadata(model, manifest, (folder / LABELS_NAME).read_bytes()))
     entry: dict[str, object] = {"classifier_metadata": True, "fused": None}
-    if fused and dict(manifest["movenet"]).get("variant") == MULTIPOSE_VARIANT:
+    variant = movenet_settings(manifest)["variant"]
+    if fused and variant == MULTIPOSE_VARIANT:
         from poseclass.runtime.quiet import note
 
         note(f"no {FUSED_NAME} for a model trained on MultiPose keypoints (the fused model is "
@@ -64,11 +65,12 @@ def write_deploy(model_dir: str | Path, fused: bool = True) -> list[Path]:
         from poseclass.extras import TRAIN, require
 
         require(TRAIN, "tensorflow", "keras", what="the fused model (skip it with --no-fused)")
-        from poseclass.deploy.fused import build_fused, graph_variant, input_size
+        from poseclass.deploy.fused import build_fused, graph_variant
+        from poseclass.provision.registry import VARIANTS
 
         atomic_write(folder / FUSED_NAME, build_fused(folder))
         written.append(folder / FUSED_NAME)
-        variant, side = str(dict(manifest["movenet"]).get("variant")), input_size(folder)
+        side = VARIANTS[graph_variant(variant)].input_size
         entry["fused"] = {"file": FUSED_NAME, "input": [1, side, side, 3],
                           "movenet_graph": graph_variant(variant), "passes": 1}
     manifest["deploy"] = entry

@@ -41,7 +41,6 @@ from poseclass.runtime.files import LABELS_NAME
 from poseclass.runtime.images import as_rgb
 from poseclass.runtime.modeldir import KERAS_NAME, movenet_settings, read_manifest
 from poseclass.runtime.movenet import full_frame, square_input
-from poseclass.runtime.quiet import native_stderr_silenced
 
 INPUT_NAME = "image"
 # TFLite orders a function's outputs by name: "class_probabilities" sorts before "keypoints",
@@ -86,15 +85,12 @@ def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.nda
 def _convert(graph_def: Any, model: Any, size: int) -> bytes:
     """MoveNet's graph and the classifier traced as one TensorFlow function, converted once (builtin ops).
 
-    The classifier runs with ``training=False`` (no dropout, no keypoint dropout). Weights are
-    frozen to constants first, because a converter given live variables emits VAR_HANDLE ops
-    that LiteRT leaves uninitialised (all-NaN outputs), as in
-    :func:`poseclass.training.classifier.to_tflite`.
+    The classifier runs with ``training=False`` (no dropout, no keypoint dropout); weights are
+    frozen to constants (:func:`~poseclass.provision.convert.frozen_to_tflite`), as for the classifier alone.
     """
     import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    from poseclass.provision.convert import graph_def_function
+    from poseclass.provision.convert import frozen_to_tflite, graph_def_function
 
     movenet = graph_def_function(graph_def)
 
@@ -103,11 +99,7 @@ def _convert(graph_def: Any, model: Any, size: int) -> bytes:
         keypoints = movenet(tf.cast(image, tf.int32))  # the TF.js graph takes int32 pixels
         return {PROBABILITIES_NAME: model(keypoints, training=False), KEYPOINTS_NAME: keypoints}
 
-    with native_stderr_silenced():
-        converter = tf.lite.TFLiteConverter.from_concrete_functions(
-            [convert_variables_to_constants_v2(fused.get_concrete_function())])
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        return converter.convert()
+    return frozen_to_tflite(fused.get_concrete_function())
 
 
 def check_outputs(model: bytes, size: int, classes: int) -> None:

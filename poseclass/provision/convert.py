@@ -135,6 +135,22 @@ def graph_def_function(graph_def: Any, input_name: str = "input:0", output_name:
     return wrapped.prune(graph.get_tensor_by_name(input_name), graph.get_tensor_by_name(output_name))
 
 
+def frozen_to_tflite(function: Any) -> bytes:
+    """A concrete TensorFlow function as TFLite (builtin ops only), its variables frozen to constants first.
+
+    A converter given live variables emits VAR_HANDLE ops that LiteRT leaves uninitialised
+    (all-NaN outputs). Used for the classifier and the fused model; the converter's logs are
+    kept out of the terminal.
+    """
+    tf = import_tensorflow()
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    with native_stderr_silenced():
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([convert_variables_to_constants_v2(function)])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        return converter.convert()
+
+
 def tfjs_to_tflite(model_json: Path, input_size: int | None = None) -> bytes:
     """Convert a TF.js MoveNet graph model to TFLite flatbuffer bytes (builtin ops only).
 

@@ -3,49 +3,57 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
-from poseclass.runtime.keypoints import SKELETON, Pose
+from poseclass.runtime.keypoints import KEYPOINT_NAMES, SKELETON, Pose
+
+if TYPE_CHECKING:  # MultiPose stays unimported for a single-person overlay
+    from poseclass.runtime.multipose import Box
 
 # Keypoints under this score are drawn hollow and their bones dashed-thin: shown, not trusted.
 CONFIDENT = 0.3
 LEFT, RIGHT, CENTRE = (255, 140, 0), (0, 170, 255), (255, 255, 255)
 
 
-def _colour(index: int) -> tuple[int, int, int]:
-    from poseclass.runtime.keypoints import KEYPOINT_NAMES
-
-    name = KEYPOINT_NAMES[index]
-    return LEFT if name.startswith("left") else RIGHT if name.startswith("right") else CENTRE
+# Per keypoint, in MoveNet's order: the colour of its side (drawn 33 times per person per video frame).
+COLOURS = tuple(LEFT if name.startswith("left") else RIGHT if name.startswith("right") else CENTRE
+                for name in KEYPOINT_NAMES)
 
 
 def draw_pose(image: Image.Image, pose: Pose) -> Image.Image:
     """A copy of ``image`` with the skeleton drawn: left side orange, right side blue."""
-    out = image.convert("RGB").copy()
-    _skeleton(ImageDraw.Draw(out), pose, max(2, round(max(out.size) / 120)))
+    out = image.convert("RGB")  # a copy, also when already RGB
+    _skeleton(ImageDraw.Draw(out), pose, _joint_size(out))
     return out
+
+
+def _joint_size(image: Image.Image) -> int:
+    """Joint radius and bone width in pixels: visible at any resolution."""
+    return max(2, round(max(image.size) / 120))
 
 
 def _skeleton(pen: ImageDraw.ImageDraw, pose: Pose, size: int) -> None:
     """Bones and joints of ``pose``, ``size`` pixels thick, drawn in place."""
     for a, b in SKELETON:
         confident = min(pose.scores[a], pose.scores[b]) >= CONFIDENT
-        pen.line([tuple(pose.xy[a]), tuple(pose.xy[b])], fill=_colour(b), width=size if confident else 1)
+        pen.line([tuple(pose.xy[a]), tuple(pose.xy[b])], fill=COLOURS[b], width=size if confident else 1)
     for i, ((x, y), score) in enumerate(zip(pose.xy, pose.scores)):
         box = (x - size, y - size, x + size, y + size)
         if score >= CONFIDENT:
-            pen.ellipse(box, fill=_colour(i), outline=(0, 0, 0))
+            pen.ellipse(box, fill=COLOURS[i], outline=(0, 0, 0))
         else:
-            pen.ellipse(box, outline=_colour(i))
+            pen.ellipse(box, outline=COLOURS[i])
 
 
-def draw_people(image: Image.Image, people: list[tuple[tuple[float, float, float, float], Pose, str]]) -> Image.Image:
+def draw_people(image: Image.Image, people: list[tuple[Box, Pose, str]]) -> Image.Image:
     """A copy of ``image`` with every person drawn: skeleton, box and a caption (e.g. label and probability)."""
-    out = image.convert("RGB").copy()
+    out = image.convert("RGB")  # a copy, also when already RGB
     pen = ImageDraw.Draw(out)
+    joints = _joint_size(out)
     for _, pose, _ in people:
-        _skeleton(pen, pose, max(2, round(max(out.size) / 120)))
+        _skeleton(pen, pose, joints)
     width = max(1, round(max(out.size) / 400))
     size = max(12, round(max(out.size) / 50))
     font = font_of(size)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from poseclass.provision.registry import DEFAULT_VARIANT, MULTIPOSE_VARIANT, Reporter, ensure_model
+from poseclass.provision.registry import DEFAULT_VARIANT, MULTIPOSE_VARIANT, VARIANTS, Reporter, ensure_model
 from poseclass.runtime import litert
 from poseclass.runtime.images import as_rgb
 from poseclass.runtime.keypoints import INDEX, Pose
@@ -119,6 +119,10 @@ class SquareModel:
         detail = self.interpreter.get_input_details()[0]
         self._input_index, self._input_dtype = detail["index"], detail["dtype"]
         self.input_size = int(detail["shape"][1])
+        if self.input_size <= 1:  # a dynamic-size model (MultiPose's official file): fix it to the registry's size
+            self.input_size = VARIANTS[variant].input_size
+            self.interpreter.resize_tensor_input(self._input_index, [1, self.input_size, self.input_size, 3])
+            self.interpreter.allocate_tensors()
         self._output_index = self.interpreter.get_output_details()[0]["index"]
         self.inferences = 0
 

@@ -41,12 +41,20 @@ DUPLICATE_DISTANCE = 0.1
 DUPLICATE_KEYPOINT_SCORE = 0.2
 
 
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) in image pixels
+
+
+def box_dict(box: Box) -> dict[str, float]:
+    """A box as JSON: ``{x0, y0, x1, y1}``, to a tenth of a pixel."""
+    return dict(zip(("x0", "y0", "x1", "y1"), (round(v, 1) for v in box)))
+
+
 @dataclass(frozen=True)
 class Person:
     """One person MultiPose found: keypoints (image pixels), box ``(x0, y0, x1, y1)`` in pixels, person score."""
 
     pose: Pose
-    box: tuple[float, float, float, float]
+    box: Box
     score: float
 
     def duplicates(self, other: Person) -> bool:
@@ -60,8 +68,7 @@ class Person:
         return float(np.median(distance)) < DUPLICATE_DISTANCE * side
 
     def box_dict(self) -> dict[str, float]:
-        x0, y0, x1, y1 = self.box
-        return {"x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1)}
+        return box_dict(self.box)
 
 
 def check_people_settings(max_people: int, min_person_score: float) -> None:
@@ -90,12 +97,6 @@ class MultiPoseNet(SquareModel):
     ) -> None:
         check_people_settings(max_people, min_person_score)
         super().__init__(MULTIPOSE_VARIANT, model_path, num_threads, report)
-        if self.input_size <= 1:  # a dynamic-size model (the official file): fix it to the registry's size
-            from poseclass.provision.registry import VARIANTS
-
-            self.input_size = VARIANTS[MULTIPOSE_VARIANT].input_size
-            self.interpreter.resize_tensor_input(self._input_index, [1, self.input_size, self.input_size, 3])
-            self.interpreter.allocate_tensors()
         self.max_people = max_people
         self.min_person_score = min_person_score
 

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from poseclass.runtime.keypoints import Pose
-from poseclass.runtime.multipose import MAX_PEOPLE, Person
+from poseclass.runtime.multipose import MAX_PEOPLE, Box, Person
 
-Box = tuple[float, float, float, float]
 
 # TF.js pose-detection's tracker defaults: a track lives 1 s unseen, keypoints count from score 0.3 and
 # OKS needs 4 of them; COCO's per-keypoint falloffs (sigmas), nose ... right ankle.

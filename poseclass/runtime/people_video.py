@@ -27,9 +27,8 @@ from PIL import Image
 
 from poseclass.runtime import video
 from poseclass.runtime.draw import draw_people
-from poseclass.runtime.images import as_rgb
-from poseclass.runtime.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, check_people_settings
-from poseclass.runtime.people_tracker import MAX_AGE_S, Box, PeopleTracker
+from poseclass.runtime.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, Box, box_dict, check_people_settings
+from poseclass.runtime.people_tracker import MAX_AGE_S, PeopleTracker
 from poseclass.runtime.pipeline import PosePipeline
 from poseclass.runtime.smoothing import ENTER_PROBABILITY, EXIT_PROBABILITY, MIN_SEGMENT_S, SMOOTHING_ALPHA
 
@@ -46,9 +45,8 @@ class PersonFrameResult(video.FrameResult):
     def to_dict(self) -> dict[str, object]:
         row = super().to_dict()
         keypoints = row.pop("keypoints")
-        x0, y0, x1, y1 = self.box
         return {"frame": row.pop("frame"), "time_s": row.pop("time_s"), "person": self.person, **row,
-                "box": {"x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1)},
+                "box": box_dict(self.box),
                 "person_score": round(self.person_score, 4), "keypoints": keypoints}
 
     def csv_row(self) -> list[object]:
@@ -91,7 +89,7 @@ class PeopleVideoClassifier:
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> list[PersonFrameResult]:
         """Everyone in one frame shown at ``t`` seconds (timestamps must increase)."""
-        found = self.pipeline.multipose.detect(as_rgb(frame), self.max_people, self.min_person_score)
+        found = self.pipeline.multipose.detect(frame, self.max_people, self.min_person_score)
         ids, dropped = self.tracker.update(found, t)
         for person_id in dropped:
             timeline = self.people.pop(person_id)

@@ -30,7 +30,7 @@ from poseclass.runtime.images import ImageError, as_rgb
 from poseclass.runtime.keypoints import Pose
 from poseclass.runtime.modeldir import TFLITE_NAME, bundled_movenet, movenet_settings, read_manifest
 from poseclass.runtime.movenet import MoveNet
-from poseclass.runtime.multipose import MultiPoseNet, TopPerson, person_detector
+from poseclass.runtime.multipose import Box, MultiPoseNet, TopPerson, box_dict, person_detector
 
 Detector = MoveNet | TopPerson  # one person's keypoints per image: what predict and video tracking use
 
@@ -91,7 +91,7 @@ class Prediction:
 class PersonPrediction:
     """One person in a multi-person image: box ``(x0, y0, x1, y1)`` in pixels, person score, keypoints, classes."""
 
-    box: tuple[float, float, float, float]
+    box: Box
     score: float
     pose: Pose
     predictions: list[tuple[str, float]]
@@ -101,9 +101,8 @@ class PersonPrediction:
         return self.predictions[0][0]
 
     def to_dict(self, top_k: int | None = None) -> dict[str, object]:
-        x0, y0, x1, y1 = self.box
         return {
-            "box": {"x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1)},
+            "box": box_dict(self.box),
             "person_score": round(self.score, 4),
             "predictions": [{"label": k, "probability": round(p, 6)} for k, p in self.predictions[:top_k]],
             "keypoints": self.pose.to_dicts(),

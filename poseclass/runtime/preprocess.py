@@ -224,7 +224,7 @@ def preprocess(
     csv_paths, n_rows, skipped = {}, {}, []
     n_computed = n_reused = 0
     for split, items in tree.items.items():
-        left_out = sorted(Skip(split, i.rel, i.class_name, EXCLUDED, EXCLUDED) for i in items if i.rel in excluded)
+        left_out = [Skip(split, i.rel, i.class_name, EXCLUDED, EXCLUDED) for i in items if i.rel in excluded]
         items = [item for item in items if item.rel not in excluded]
         journal = work / f"{split}.{signature}.jsonl"
         records = _read_journal(journal)

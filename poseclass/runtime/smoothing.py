@@ -138,10 +138,6 @@ class Segment:
     start_s: float
     end_s: float
 
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
     def to_dict(self) -> dict[str, object]:
         return {"label": self.label, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
 

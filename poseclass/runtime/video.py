@@ -356,10 +356,14 @@ class VideoClassifier:
     def __init__(self, pipeline: PosePipeline, alpha: float = SMOOTHING_ALPHA, count: Iterable[str] = (),
                  enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY,
                  min_segment_s: float = MIN_SEGMENT_S) -> None:
-        self.pipeline, self.labels = pipeline, list(pipeline.labels)
         self.person = PersonTimeline(pipeline, alpha, count, enter, exit, min_segment_s)
         self.tracker = PoseTracker(pipeline.movenet)
         self.clock = FrameClock()
+
+    @property
+    def labels(self) -> list[str]:
+        """The classes, in probability order."""
+        return self.person.labels
 
     @property
     def frames(self) -> int:
@@ -422,12 +426,13 @@ class AnnotatedWriter:
         """Append ``image`` (already drawn on) as the frame shown at ``time_s`` seconds."""
         import av
 
-        even = image.crop((0, 0, image.width // 2 * 2, image.height // 2 * 2))
+        if image.width % 2 or image.height % 2:  # the encoder needs even sides
+            image = image.crop((0, 0, image.width // 2 * 2, image.height // 2 * 2))
         if self._stream is None:
-            self._open_stream(*even.size)
+            self._open_stream(*image.size)
         pts = max(round(time_s * 1000), self._last_pts + 1)
         self._last_pts = pts
-        frame = av.VideoFrame.from_image(even)
+        frame = av.VideoFrame.from_image(image)
         frame.pts, frame.time_base = pts, Fraction(1, 1000)
         for packet in self._stream.encode(frame):
             self._container.mux(packet)

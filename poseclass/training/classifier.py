@@ -402,17 +402,12 @@ def to_tflite(model: keras.Model) -> bytes:
     Float32 keeps the exported model equal to the Keras one (≤ 1e-5) and is still ~25 KB.
     """
     import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from poseclass.provision.convert import frozen_to_tflite
 
     spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="movenet_keypoints")
     serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-    # Weights become constants: a converter given live variables emits VAR_HANDLE ops that
-    # LiteRT leaves uninitialised (all-NaN outputs).
-    with native_stderr_silenced():
-        frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        return converter.convert()
+    return frozen_to_tflite(serve.get_concrete_function())
 
 
 class PoseClassifier:

@@ -87,7 +87,6 @@ def validation_share(fraction: float | None, group_pattern: str | None, has_test
     training image is fitted, for a fixed number of epochs, and test/ scores the model.
     Measured on real photos, this beats stopping early on a small random split.
     """
-    check_validation(fraction, group_pattern, early_stopping)
     if fraction is None:
         return 0.2 if group_pattern or early_stopping or not has_test else 0.0
     return fraction

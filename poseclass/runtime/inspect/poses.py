@@ -53,14 +53,19 @@ def mirrored(poses: np.ndarray) -> np.ndarray:
 
 
 def pose_distances(poses: np.ndarray) -> np.ndarray:
-    """``[N, N]`` mean keypoint distance between normalised poses, the mirrored match counted when closer."""
+    """``[N, N]`` mean keypoint distance between normalised poses, the mirrored match counted when closer.
+
+    The diagonal is infinite: a pose is never its own neighbour (:func:`neighbour_votes`, :func:`nearest_ratio`).
+    """
     flat, flip = poses.reshape(len(poses), -1), mirrored(poses).reshape(len(poses), -1)
 
     def pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2 * a @ b.T
         return np.sqrt(np.maximum(d2, 0) / poses.shape[1])
 
-    return np.minimum(pairwise(flat, flat), pairwise(flat, flip))
+    distances = np.minimum(pairwise(flat, flat), pairwise(flat, flip))
+    np.fill_diagonal(distances, np.inf)
+    return distances
 
 
 def neighbour_votes(distances: np.ndarray, y: np.ndarray, k: int = K_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +73,7 @@ def neighbour_votes(distances: np.ndarray, y: np.ndarray, k: int = K_NEIGHBOURS)
 
     Ties go to the pose's own class, so only a clear majority elsewhere raises a flag.
     """
-    d = distances.copy()
-    np.fill_diagonal(d, np.inf)
-    nearest = np.argsort(d, axis=1)[:, :k]
+    nearest = np.argsort(distances, axis=1)[:, :k]
     votes = np.zeros((len(y), int(y.max()) + 1), np.int64)
     for i, row in enumerate(nearest):
         np.add.at(votes[i], y[row], 1)
@@ -82,10 +85,8 @@ def neighbour_votes(distances: np.ndarray, y: np.ndarray, k: int = K_NEIGHBOURS)
 
 def nearest_ratio(distances: np.ndarray, y: np.ndarray, other: np.ndarray) -> np.ndarray:
     """For each pose: distance to the nearest pose of its own class over that to the nearest pose of class ``other``."""
-    d = distances.copy()
-    np.fill_diagonal(d, np.inf)
-    own = np.array([d[i, y == y[i]].min(initial=np.inf) for i in range(len(y))])
-    near = np.array([d[i, y == other[i]].min(initial=np.inf) for i in range(len(y))])
+    own = np.array([distances[i, y == y[i]].min(initial=np.inf) for i in range(len(y))])
+    near = np.array([distances[i, y == other[i]].min(initial=np.inf) for i in range(len(y))])
     return own / np.maximum(near, 1e-9)
 
 
