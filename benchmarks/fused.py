@@ -27,7 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from run import SUBJECT, TRAIN, table  # benchmarks/run.py, beside this file: data paths, the table with the CPU's int8 line
+from run import (  # benchmarks/run.py, beside this file: data paths, the table with the CPU's int8 line
+    SUBJECT,
+    TRAIN,
+    table,
+)
 
 HELD_OUT = "girl1"
 
@@ -48,12 +52,12 @@ def main() -> None:
     parser.add_argument("model_dir", nargs="?", type=Path, help="an exported model folder (default: train one)")
     args = parser.parse_args()
 
+    from poseclass.classify.folder import TFLITE_NAME, ModelFolder
+    from poseclass.classify.pipeline import PosePipeline
     from poseclass.deploy.fused import build_fused, graph_variant, input_size, letterbox
-    from poseclass.provision.registry import ensure_model
-    from poseclass.runtime import litert
-    from poseclass.runtime.images import load_rgb
-    from poseclass.runtime.modeldir import TFLITE_NAME, movenet_settings, read_manifest
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.images import load_rgb
+    from poseclass.pose import litert
+    from poseclass.pose.models import ensure_model
 
     with tempfile.TemporaryDirectory() as work:
         model_dir = args.model_dir or train_without_held_out(Path(work) / "model")
@@ -63,9 +67,9 @@ def main() -> None:
         fused_path = Path(work) / "fused.tflite"
         fused_path.write_bytes(fused_bytes)
 
-        manifest = read_manifest(model_dir)
-        variant = str(movenet_settings(manifest)["variant"])
-        chain_files = (TFLITE_NAME, manifest["movenet"]["file"])
+        folder = ModelFolder.open(model_dir)
+        variant = folder.variant
+        chain_files = (TFLITE_NAME, folder.manifest["movenet"]["file"])
         chain_bytes = sum((Path(model_dir) / name).stat().st_size for name in chain_files)
         chain = PosePipeline.load(model_dir)
         one_pass = PosePipeline.load(model_dir, passes=1)
@@ -101,7 +105,7 @@ def main() -> None:
         refined = chain.movenet.inferences - inferences - len(files)  # images given a second, zoomed-in pass
 
     truth = [path.parent.name for path in files]
-    passes = movenet_settings(manifest)["passes"]
+    passes = folder.detector_settings["passes"]
     described = {
         "chain": f"two-file chain (`poseclass predict`): MoveNet {variant}, up to {passes} passes",
         "one_pass": f"two-file chain, MoveNet {variant}, 1 pass",

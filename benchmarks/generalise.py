@@ -63,7 +63,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from run import ROOT, SUBJECT  # benchmarks/run.py, beside this file: the data paths
 from run import TRAIN as CGI
 
@@ -137,7 +136,7 @@ def load(yoga10: Path) -> dict[str, object]:
 
 def rejected_poses(data, split_name: str) -> dict[str, tuple[float, np.ndarray]]:
     """Presence and keypoints of the images the default threshold called "no person" (MoveNet re-run on them only)."""
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     meta = data.meta
     rows = [r for r in meta.get("skipped", []) if r.status == "no_pose"]

@@ -13,7 +13,7 @@ detection's box lies mostly inside their picture (see ``found``).
 but girl1), then classifies all 186 girl1 images with the single-pose chain and with MultiPose's
 most confident person, and prints accuracy and ms/image for each; then the same with the same
 classifier recipe trained on MultiPose keypoints of the same training images
-(``load_splits(..., variant="multipose")``, as ``train --model multipose``), validated on the same
+(``load_splits(..., variant="multipose")``, as ``train --pose-model multipose``), validated on the same
 subjects, and that folder's own ``PosePipeline.predict``.
 """
 
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
 from run import SUBJECT
 from run import TRAIN as YOGA_TRAIN  # benchmarks/run.py, beside this file: the data paths
+
 CLASSES = ("chair", "cobra", "dog", "tree", "warrior")
 HEIGHTS = (144, 216, 288, 360, 426)
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25)  # 0.25: TF.js pose-detection's default minimum person score
@@ -76,9 +76,9 @@ def found(boxes, regions, containment: float = 0.7) -> list[int | None]:
 
 
 def sizes(args: argparse.Namespace) -> None:
-    from poseclass.provision.convert import tfjs_to_tflite
-    from poseclass.provision.registry import VARIANTS, fetch_tfjs
-    from poseclass.runtime import litert
+    from poseclass.pose import litert
+    from poseclass.pose.build.convert import tfjs_to_tflite
+    from poseclass.pose.models import VARIANTS, fetch_tfjs
     rng = np.random.default_rng(0)
     scenes = {h: [composite(rng, h) for _ in range(args.scenes)] for h in HEIGHTS}
     print(f"{args.scenes} composites x 3 people per person height, canvas 1280x720, {args.threads} threads; "
@@ -120,15 +120,15 @@ def sizes(args: argparse.Namespace) -> None:
 
 
 def accuracy(args: argparse.Namespace) -> None:
-    from poseclass.runtime.multipose import DEFAULT_MIN_PERSON_SCORE
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
+    from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE
     from poseclass.training.classifier import PoseClassifier
     from poseclass.training.dataset import load_splits
 
     yoga = load_splits(YOGA_TRAIN, progress=False)["train"]
     groups = np.array(yoga.groups(SUBJECT))
     train_data, val_data = yoga.subset(groups != "girl1").split(0.2, SUBJECT, seed=0)
-    # The same recipe on MultiPose keypoints of the same images (`train --model multipose`), validated
+    # The same recipe on MultiPose keypoints of the same images (`train --pose-model multipose`), validated
     # on the same subjects: only the keypoints differ.
     val_subjects = sorted(set(val_data.groups(SUBJECT)))
     multi = load_splits(YOGA_TRAIN, progress=False, variant="multipose")["train"]
@@ -174,8 +174,8 @@ def accuracy(args: argparse.Namespace) -> None:
 
 def latency(args: argparse.Namespace) -> None:
     """ms per 3-person image: MultiPose once, against single-pose MoveNet once per person's crop."""
-    from poseclass.runtime.movenet import Crop, MoveNet
-    from poseclass.runtime.multipose import MultiPoseNet
+    from poseclass.pose.movenet import Crop, MoveNet
+    from poseclass.pose.multipose import MultiPoseNet
 
     rng = np.random.default_rng(1)
     scenes = [composite(rng, 288) for _ in range(args.scenes)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.provision.registry import SINGLE_POSE_VARIANTS as VARIANTS  # MultiPose: benchmarks/multipose.py
+from poseclass.pose.models import SINGLE_POSE_VARIANTS as VARIANTS  # MultiPose: benchmarks/multipose.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -65,7 +65,7 @@ def tutorial_way(limit: int) -> float:
     import tensorflow as tf
     from PIL import Image
 
-    from poseclass.runtime.movenet import MoveNet, body_crop, full_frame
+    from poseclass.pose.movenet import MoveNet, body_crop, full_frame
 
     net = MoveNet("thunder")
     files = images()[:limit]
@@ -81,8 +81,8 @@ def tutorial_way(limit: int) -> float:
 
 
 def bench_preprocess() -> None:
-    from poseclass.runtime.movenet import MoveNet
-    from poseclass.runtime.preprocess import preprocess
+    from poseclass.data.preprocess import preprocess
+    from poseclass.pose.movenet import MoveNet
 
     limit = 200
     baseline = tutorial_way(limit)
@@ -129,9 +129,9 @@ def bench_passes() -> None:
     import pandas as pd
     from PIL import Image
 
-    from poseclass.runtime.images import load_rgb
-    from poseclass.runtime.keypoints import Pose
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.images import load_rgb
+    from poseclass.pose.keypoints import Pose
+    from poseclass.pose.movenet import MoveNet
 
     truth = pd.read_csv(POSE_TEST / "pose_landmark_truth.csv").to_numpy(np.float32).reshape(2, 17, 2)
     files = images()[::4]
@@ -182,7 +182,7 @@ def bench_predict_and_train() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "POSECLASS_HOME": str(Path(tmp) / "home")}
         # The empty cache must not re-convert MoveNet: copy the provisioned models in.
-        from poseclass.provision.registry import cached_path
+        from poseclass.pose.models import cached_path
 
         (Path(tmp) / "home" / "models").mkdir(parents=True)
         for variant in VARIANTS:
@@ -207,7 +207,7 @@ def bench_dask() -> None:
 
     from distributed import Client, LocalCluster
 
-    from poseclass.runtime.preprocess import preprocess
+    from poseclass.data.preprocess import preprocess
 
     n = len(images())
     rows = []

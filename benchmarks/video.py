@@ -7,7 +7,7 @@ speed: end-to-end frames/s (decode + tracking + MoveNet + classifier + smoothing
 clip for each MoveNet variant, next to the raw MoveNet inference rate (invoke only) measured in
 the same run: the bound video can reach. smoothing: how the probability average's alpha trades
 per-frame accuracy against label flicker, on clips of the unseen subject (girl1) that walk
-through every class; it chose poseclass.runtime.smoothing.SMOOTHING_ALPHA.
+through every class; it chose poseclass.video.filters.SMOOTHING_ALPHA.
 
 Data: ../shared/datasets (or $POSECLASS_DATASETS). MODEL_DIR: a folder from `poseclass train`
 whose training kept girl1 out (``--group-pattern``) for an honest smoothing table.
@@ -27,13 +27,14 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import TRAIN, table  # noqa: E402  (benchmarks/run.py: data paths and the table with the CPU's int8 line)
 
-from poseclass.provision.registry import DEFAULT_VARIANT  # noqa: E402
-from poseclass.runtime.files import LABELS_NAME, read_labels  # noqa: E402
-from poseclass.runtime.modeldir import TFLITE_NAME  # noqa: E402
-from poseclass.runtime.movenet import MoveNet  # noqa: E402
-from poseclass.runtime.pipeline import Classifier, PosePipeline  # noqa: E402
-from poseclass.runtime.smoothing import SMOOTHING_ALPHA, Segmenter, Smoother  # noqa: E402
-from poseclass.runtime.video import VideoClassifier, read_video  # noqa: E402
+from poseclass.classify.folder import TFLITE_NAME  # noqa: E402
+from poseclass.classify.pipeline import Classifier, PosePipeline  # noqa: E402
+from poseclass.files import LABELS_NAME, read_labels  # noqa: E402
+from poseclass.pose.models import DEFAULT_VARIANT  # noqa: E402
+from poseclass.pose.movenet import MoveNet  # noqa: E402
+from poseclass.video.filters import SMOOTHING_ALPHA, Segmenter, Smoother  # noqa: E402
+from poseclass.video.io import read_video  # noqa: E402
+from poseclass.video.person import VideoClassifier  # noqa: E402
 
 FPS = 30
 ROUNDS = 3
@@ -82,7 +83,7 @@ def bench_speed(model_dir: Path, frames: int) -> None:
         variants = dict.fromkeys(["lightning", "thunder", DEFAULT_VARIANT])
         for variant in variants:
             net = MoveNet(variant)
-            pipeline = PosePipeline(net, Classifier(model_dir / TFLITE_NAME, manifest_labels), {})
+            pipeline = PosePipeline(net, Classifier(model_dir / TFLITE_NAME, manifest_labels))
             list(VideoClassifier(pipeline).run(read_video(clip)))  # warm-up: caches, allocations
             e2e, raw = 0.0, 0.0
             for _ in range(ROUNDS):  # interleaved, best of each: the machine is shared, so load comes and goes

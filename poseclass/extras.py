@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from poseclass.errors import MissingExtra
+
 TRAIN = "train"
 DASK = "dask"
-
-
-class MissingExtra(ImportError):
-    """A feature whose extra is not installed; the message is one line with the install command."""
 
 
 def _installed(name: str) -> bool:

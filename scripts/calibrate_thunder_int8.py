@@ -9,8 +9,8 @@ rerun `benchmarks/run.py passes` to check the accuracy table.
 
 Calibration images: every 10th image of ../shared/datasets/yoga_poses/train, starting at the
 second (100 images, none of them among the images the benchmarks score), three model inputs
-each (see poseclass.provision.calibrate.calibration_samples). The reference inputs are drawn
-(poseclass.provision.calibrate.reference_inputs): no dataset picture ships with poseclass.
+each (see poseclass.pose.build.calibrate.calibration_samples). The reference inputs are drawn
+(poseclass.pose.build.calibrate.reference_inputs): no dataset picture ships with poseclass.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.provision.calibrate import calibrate, calibration_samples, reference_inputs
-from poseclass.provision.convert import tfjs_to_tflite
-from poseclass.provision.quantize import RANGES_FILE, quantize
-from poseclass.provision.reference import REFERENCE_FILE, check, model_keypoints
-from poseclass.provision.registry import VARIANTS, fetch_tfjs
-from poseclass.runtime.movenet import MoveNet
+from poseclass.pose.build.calibrate import calibrate, calibration_samples, reference_inputs
+from poseclass.pose.build.convert import tfjs_to_tflite
+from poseclass.pose.build.quantize import RANGES_FILE, quantize
+from poseclass.pose.build.reference import REFERENCE_FILE, check, model_keypoints
+from poseclass.pose.models import VARIANTS, fetch_tfjs
+from poseclass.pose.movenet import MoveNet
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSECLASS_DATASETS", ROOT.parent / "shared" / "datasets"))

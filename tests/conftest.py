@@ -17,28 +17,41 @@ HELD_OUT = "girl1"
 SUBJECT = r"^[a-z]+\d*"
 
 
+# Fixtures that train a classifier (or run the quickstart, which does), or read the keypoints of all 1,000
+# example images: every test using one, directly or through another fixture, is marked slow. Tests that
+# train by themselves carry the mark in their file.
+TRAINING_FIXTURES = {"trained", "small", "folder", "quickstart", "yoga"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not YOGA_TRAIN.is_dir() or not POSE_TEST.is_dir():
         raise pytest.UsageError(f"test data not found at {DATASETS}: put ../shared/datasets beside the repo or set POSECLASS_DATASETS")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``slow``: the tests that train or run the notebook; ``pytest -m "not slow"`` is the quick loop."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def thunder():
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     return MoveNet("thunder", num_threads=2)
 
 
 @pytest.fixture(scope="session")
 def thunder_int8():
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     return MoveNet("thunder-int8", num_threads=2)
 
 
 @pytest.fixture(scope="session")
 def lightning():
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     return MoveNet("lightning", num_threads=2)
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import CLASSES, POSE_TEST, yoga_subset
 
-from poseclass.runtime.keypoints import MIRROR_PERMUTATION
+from poseclass.pose.keypoints import MIRROR_PERMUTATION
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "poseclass.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "poseclass", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def test_mirror_off_tells_a_pose_from_its_mirror_and_on_does_not(small):
     assert np.abs(off.predict_proba(x) - off.predict_proba(_mirror(x))).max() > 1e-3
 
 
+@pytest.mark.slow
 def test_no_mirror_end_to_end_is_recorded_and_exported(tmp_path):
     tree = yoga_subset(tmp_path / "tree", per_class=4)
     done = cli("train", str(tree), "--out", str(tmp_path / "m"), "--epochs", "3", "--no-mirror", "-q")
@@ -111,6 +112,7 @@ def test_top_k_limits_the_answer(model_dir):
     assert text.count(",") == 0 and "tree" in text
 
 
+@pytest.mark.slow
 def test_train_on_a_folder_of_csvs_and_on_the_tutorial_csvs(tmp_path, yoga):
     keypoints = tmp_path / "keypoints"
     tree = yoga_subset(tmp_path / "tree", per_class=6)
@@ -139,7 +141,7 @@ def test_train_on_a_folder_of_csvs_and_on_the_tutorial_csvs(tmp_path, yoga):
 
 
 def test_keypoint_cache_follows_changed_and_deleted_files(tmp_path):
-    from poseclass.runtime.preprocess import preprocess
+    from poseclass.data.preprocess import preprocess
 
     tree = yoga_subset(tmp_path / "tree", per_class=2)
     first = preprocess(tree, tmp_path / "out", variant="lightning", workers=1, progress=False)
@@ -155,6 +157,7 @@ def test_keypoint_cache_follows_changed_and_deleted_files(tmp_path):
     assert dog_row.split(",")[3:] == tree_row.split(",")[3:], "the changed file got its new picture's keypoints"
 
 
+@pytest.mark.slow
 def test_with_a_test_split_every_training_image_is_fitted_and_test_scores_it(tmp_path):
     tree = tmp_path / "tree"
     yoga_subset(tree / "train", per_class=4, subjects=("girl2", "guy2"))

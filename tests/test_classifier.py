@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from conftest import CLASSES, HELD_OUT, POSE_TEST, SUBJECT, YOGA_TRAIN, yoga_subset
 
-from poseclass.provision.registry import DEFAULT_VARIANT
-from poseclass.runtime.keypoints import MIRROR_PERMUTATION
+from poseclass.pose.keypoints import MIRROR_PERMUTATION
+from poseclass.pose.models import DEFAULT_VARIANT
 from poseclass.training.dataset import KeypointDataset
 
 
 def test_unseen_subject_accuracy_over_all_its_images(trained):
-    from poseclass.runtime.evaluate import score
-    from poseclass.runtime.pipeline import Classifier
+    from poseclass.classify.pipeline import Classifier
+    from poseclass.data.evaluate import score
 
     clf, out, unseen, _ = trained
     classifier = Classifier(out / "pose_classifier.tflite", clf.labels)
@@ -39,7 +39,7 @@ def test_export_files_and_contract(trained):
     assert manifest["training"]["best_epoch"] >= 1 and manifest["versions"]["numpy"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["validation"]["per_class"]) == set(CLASSES)
-    from poseclass.runtime import litert
+    from poseclass.pose import litert
 
     interpreter = litert.interpreter(out / "pose_classifier.tflite", 1)
     assert list(interpreter.get_input_details()[0]["shape"]) == [1, 1, 17, 3]
@@ -47,7 +47,7 @@ def test_export_files_and_contract(trained):
 
 
 def test_tflite_matches_keras(trained, yoga):
-    from poseclass.runtime.pipeline import Classifier
+    from poseclass.classify.pipeline import Classifier
 
     clf, out, _, _ = trained
     x = yoga.features()[::5]
@@ -85,6 +85,7 @@ def test_the_fixed_schedule_keeps_the_last_epochs_weights(trained):
     assert loss == pytest.approx(clf.history["val_loss"][-1], rel=1e-3)
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_weights(yoga):
     from poseclass.training.classifier import PoseClassifier
 
@@ -98,7 +99,7 @@ def test_early_stopping_restores_the_best_weights(yoga):
 
 
 def _predict_cli(args, env=None):
-    return subprocess.run([sys.executable, "-m", "poseclass.cli", "predict", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "poseclass", "predict", *args], capture_output=True, text=True, env=env)
 
 
 def test_predict_without_tensorflow(trained, tmp_path):
@@ -131,7 +132,7 @@ def test_evaluate_counts_every_image(trained, tmp_path):
     _, out, _, _ = trained
     tree = yoga_subset(tmp_path / "eval", per_class=2, subjects=(HELD_OUT, "girl2"))
     (tree / "tree" / "broken.jpg").write_bytes(b"")
-    done = subprocess.run([sys.executable, "-m", "poseclass.cli", "evaluate", str(tree), "--model", str(out), "--json"],
+    done = subprocess.run([sys.executable, "-m", "poseclass", "evaluate", str(tree), "--model", str(out), "--json"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
@@ -141,6 +142,7 @@ def test_evaluate_counts_every_image(trained, tmp_path):
     assert os.path.exists(metrics["picture"])
 
 
+@pytest.mark.slow
 def test_same_seed_same_model(yoga):
     from poseclass.training.classifier import PoseClassifier
 
@@ -155,7 +157,7 @@ def test_tutorial_csv_is_accepted(yoga, tmp_path):
     """The public tutorial's CSV (upper-case names, pixel x/y, class_no) loads as the same poses."""
     import pandas as pd
 
-    from poseclass.runtime.keypoints import KEYPOINT_NAMES
+    from poseclass.pose.keypoints import KEYPOINT_NAMES
 
     frame = yoga.frame.head(30)
     columns = {"file_name": frame["file"]}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import yoga_subset
 
-from poseclass.runtime.preprocess import preprocess
+from poseclass.data.preprocess import preprocess
 
 OUTPUTS = ("all.csv", "skipped.csv", "labels.txt")
 
@@ -91,7 +91,7 @@ def test_a_worker_killed_mid_run_changes_nothing(tree, local_run, client, tmp_pa
 
 def test_a_killed_client_resumes_where_it_was(tree, local_run, tmp_path):
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "poseclass.cli", "preprocess", str(tree), "--out", str(out), "--dask", "local:2",
+    args = [sys.executable, "-m", "poseclass", "preprocess", str(tree), "--out", str(out), "--dask", "local:2",
             "--json"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -109,8 +109,9 @@ def test_a_killed_client_resumes_where_it_was(tree, local_run, tmp_path):
 
 
 def test_a_worker_without_the_model_file_gets_it_from_the_client(tmp_path):
-    from poseclass.provision.registry import ensure_model, sha256
-    from poseclass.runtime.workers import DetectorSpec, _model_file
+    from poseclass.data.workers import DetectorSpec, _model_file
+    from poseclass.files import sha256
+    from poseclass.pose.models import ensure_model
 
     model = ensure_model("lightning")
     elsewhere = DetectorSpec("lightning", str(tmp_path / "not-here.tflite"), sha256(model), 1, 2, 0.7)
@@ -123,7 +124,7 @@ def test_a_worker_without_the_model_file_gets_it_from_the_client(tmp_path):
 
 
 def test_dask_flag_errors_are_one_line(tree, tmp_path):
-    bad = subprocess.run([sys.executable, "-m", "poseclass.cli", "preprocess", str(tree), "--out", str(tmp_path),
+    bad = subprocess.run([sys.executable, "-m", "poseclass", "preprocess", str(tree), "--out", str(tmp_path),
                           "--dask", "local:zero"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "local:N" in bad.stderr
     blocker = ("import sys\nclass B:\n    def find_spec(self, name, path=None, target=None):\n"

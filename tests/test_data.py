@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from conftest import YOGA_TRAIN, yoga_subset
 
-from poseclass.runtime.data import fetch
-from poseclass.runtime.preprocess import DatasetError
+from poseclass.data.examples import fetch
+from poseclass.errors import DatasetError
 
 
 def test_fetch_from_folder_and_zip(tmp_path):

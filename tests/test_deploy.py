@@ -23,7 +23,7 @@ IMAGES = ("image1.png", "image2.jpeg", "image3.jpeg")
 def deployed(model_dir, tmp_path_factory) -> Path:
     """A copy of the trained folder after `poseclass deploy` (metadata and the fused model)."""
     folder = shutil.copytree(model_dir, tmp_path_factory.mktemp("deploy") / "model")
-    done = subprocess.run([sys.executable, "-m", "poseclass.cli", "deploy", str(folder), "--json"],
+    done = subprocess.run([sys.executable, "-m", "poseclass", "deploy", str(folder), "--json"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert {Path(p).name for p in json.loads(done.stdout)["files"]} == {"pose_classifier.tflite", "pose_fused.tflite"}
@@ -55,7 +55,7 @@ def run(model: bytes, *inputs: np.ndarray) -> list[np.ndarray]:
 
 
 def poseclass_predict(folder: Path, passes: int | None = None) -> dict[str, dict[str, float]]:
-    args = [sys.executable, "-m", "poseclass.cli", "predict", *[str(POSE_TEST / n) for n in IMAGES],
+    args = [sys.executable, "-m", "poseclass", "predict", *[str(POSE_TEST / n) for n in IMAGES],
             "--model", str(folder), "--json", "--top-k", "99"]
     done = subprocess.run(args, capture_output=True, text=True)
     return {Path(r["image"]).name: {p["label"]: p["probability"] for p in r["predictions"]}
@@ -82,7 +82,7 @@ def test_one_pass_app_chain_equals_poseclass_exactly(deployed):
     manifest = json.loads((deployed / "manifest.json").read_text())
     movenet = (deployed / manifest["movenet"]["file"]).read_bytes()
     classifier = (deployed / "pose_classifier.tflite").read_bytes()
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(deployed, passes=1)
     for name in IMAGES:
@@ -117,7 +117,7 @@ def test_metadata_leaves_the_classifier_bit_identical_and_small(model_dir, deplo
 
 def test_deploy_twice_changes_nothing(deployed):
     before = {p.name: p.read_bytes() for p in deployed.glob("*.tflite")}
-    done = subprocess.run([sys.executable, "-m", "poseclass.cli", "deploy", str(deployed), "--no-fused", "-q"],
+    done = subprocess.run([sys.executable, "-m", "poseclass", "deploy", str(deployed), "--no-fused", "-q"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert {p.name: p.read_bytes() for p in deployed.glob("*.tflite")} == before

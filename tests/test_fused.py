@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import POSE_TEST
 
-from poseclass.runtime.files import LABELS_NAME, read_labels
-from poseclass.runtime.movenet import full_frame
+from poseclass.files import LABELS_NAME, read_labels
+from poseclass.pose.movenet import full_frame
 
 FIXTURE_IMAGES = ("image1.png", "image2.jpeg", "image3.jpeg")
 
@@ -35,7 +35,7 @@ def fused(bare: bytes, model_dir: Path) -> bytes:
 
 @pytest.fixture(scope="module")
 def chain(model_dir: Path):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     return PosePipeline.load(model_dir)
 

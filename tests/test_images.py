@@ -10,7 +10,8 @@ import pytest
 from conftest import POSE_TEST, YOGA_TRAIN
 from PIL import Image
 
-from poseclass.runtime.images import ImageError, load_rgb
+from poseclass.errors import ImageError
+from poseclass.images import load_rgb
 
 SAMPLE = YOGA_TRAIN / "tree" / sorted(p.name for p in (YOGA_TRAIN / "tree").glob("*.jpg"))[0]
 

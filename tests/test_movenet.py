@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import POSE_TEST
 
-from poseclass.runtime.keypoints import INDEX, KEYPOINT_NAMES
-from poseclass.runtime.movenet import MoveNet, body_crop, full_frame
+from poseclass.pose.keypoints import INDEX, KEYPOINT_NAMES
+from poseclass.pose.movenet import MoveNet, body_crop, full_frame
 
 TRUTH = pd.read_csv(POSE_TEST / "pose_landmark_truth.csv").to_numpy(np.float32).reshape(2, 17, 2)
 
@@ -46,7 +46,7 @@ def _tfjs_reference(model_json):
     import tensorflow as tf
     from google.protobuf import json_format
 
-    from poseclass.provision.convert import graph_def_function, read_weights
+    from poseclass.pose.build.convert import graph_def_function, read_weights
 
     spec = json.loads(model_json.read_text())
     graph = tf.compat.v1.GraphDef()
@@ -68,8 +68,8 @@ def _tfjs_reference(model_json):
 def test_converted_tflite_matches_tfjs_graph(variant, tmp_path, request):
     import tensorflow as tf
 
-    from poseclass.provision.registry import VARIANTS, fetch_tfjs
-    from poseclass.runtime.images import load_rgb
+    from poseclass.images import load_rgb
+    from poseclass.pose.models import VARIANTS, fetch_tfjs
 
     net = request.getfixturevalue(variant)
     reference = _tfjs_reference(fetch_tfjs(VARIANTS[variant], tmp_path))
@@ -119,7 +119,7 @@ def test_small_person_gets_a_second_pass(variant, request):
     """A person in a small part of a big frame: the refinement pass runs and stays accurate."""
     from PIL import Image
 
-    from poseclass.runtime.images import load_rgb
+    from poseclass.images import load_rgb
 
     net = request.getfixturevalue(variant)
     person = load_rgb(POSE_TEST / "image2.jpeg")  # 399x640

@@ -9,7 +9,7 @@ import pytest
 from conftest import CLASSES, HELD_OUT, YOGA_TRAIN
 from PIL import Image
 
-from poseclass.runtime.images import load_rgb
+from poseclass.images import load_rgb
 
 
 @pytest.fixture(autouse=True)
@@ -21,14 +21,14 @@ def _cli_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def multipose():
-    from poseclass.runtime.multipose import MultiPoseNet
+    from poseclass.pose.multipose import MultiPoseNet
 
     return MultiPoseNet(num_threads=2)
 
 
 @pytest.fixture(scope="session")
 def pipeline(model_dir, multipose):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     pipe = PosePipeline.load(model_dir)
     pipe._multipose = multipose
@@ -153,7 +153,7 @@ def test_converted_tflite_matches_tfjs_graph(multipose, tmp_path):
     import tensorflow as tf
     from test_movenet import _tfjs_reference
 
-    from poseclass.provision.registry import VARIANTS, fetch_tfjs
+    from poseclass.pose.models import VARIANTS, fetch_tfjs
 
     reference = _tfjs_reference(fetch_tfjs(VARIANTS["multipose"], tmp_path))
     size = multipose.input_size
@@ -232,11 +232,12 @@ def test_cli_refuses_bad_people_options(capsys):
 
 
 def test_multipose_file_is_not_a_single_pose_model(multipose):
-    from poseclass.provision.registry import ModelError, ensure_model
+    from poseclass.errors import ModelError
+    from poseclass.pose.models import ensure_model
 
     with pytest.raises(ModelError, match="MultiPose model is the multipose variant"):
         ensure_model("thunder", multipose.model_path)
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     with pytest.raises(ValueError, match="MultiPoseNet"):
         MoveNet("multipose")

@@ -1,4 +1,4 @@
-"""Training on MoveNet MultiPose keypoints (``--model multipose``): preprocess, train, a folder that predicts offline."""
+"""Training on MoveNet MultiPose keypoints (``--pose-model multipose``): preprocess, train, a folder that predicts offline."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from conftest import CLASSES, yoga_subset
 from PIL import Image
 
-from poseclass.provision.registry import sha256
-from poseclass.runtime.preprocess import CSV_COLUMNS, KEYPOINT_COLUMNS, preprocess
+from poseclass.data.preprocess import CSV_COLUMNS, KEYPOINT_COLUMNS, preprocess
+from poseclass.files import sha256
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def tree(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def multipose():
-    from poseclass.runtime.multipose import MultiPoseNet
+    from poseclass.pose.multipose import MultiPoseNet
 
     return MultiPoseNet(num_threads=2)
 
@@ -102,8 +102,9 @@ def test_dask_cluster_writes_the_same_files(tree, processed, tmp_path):
 
 def test_multipose_keypoints_never_share_a_cache_or_journal_with_single_pose(tree, processed, multipose,
                                                                              thunder_int8):
-    from poseclass.provision.registry import ModelError, ensure_model
-    from poseclass.runtime.preprocess import cache_dir_for
+    from poseclass.data.preprocess import cache_dir_for
+    from poseclass.errors import ModelError
+    from poseclass.pose.models import ensure_model
 
     mine = cache_dir_for(tree, multipose.model_path, "multipose")
     assert mine != cache_dir_for(tree, thunder_int8.model_path, "thunder-int8")
@@ -116,8 +117,8 @@ def test_multipose_keypoints_never_share_a_cache_or_journal_with_single_pose(tre
 
 def test_trained_folder_carries_multipose_and_predicts_offline(folder, tree, multipose, tmp_path, monkeypatch,
                                                               capsys):
-    from poseclass.runtime.multipose import TopPerson
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
+    from poseclass.pose.multipose import TopPerson
 
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["movenet"]["variant"] == "multipose" and manifest["movenet"]["same_as_training_keypoints"]
@@ -139,8 +140,8 @@ def test_trained_folder_carries_multipose_and_predicts_offline(folder, tree, mul
     assert pipe.predict(tree / "tree" / "nobody.png").status == "no_pose"
 
     # Video: the tracker runs MultiPose on a crop around the body it found in the frame before.
-    from poseclass.runtime.images import load_rgb
-    from poseclass.runtime.video import VideoClassifier
+    from poseclass.images import load_rgb
+    from poseclass.video.person import VideoClassifier
 
     frame = Image.new("RGB", (900, 600), (128, 128, 128))
     frame.paste(load_rgb(photo), (550, 250))
@@ -169,8 +170,8 @@ def test_trained_folder_carries_multipose_and_predicts_offline(folder, tree, mul
 
 def test_single_pose_folder_loads_movenet_only_when_asked(folder, tree, tmp_path, monkeypatch):
     """``predict --multi`` on a single-pose folder builds MultiPose and the classifier, not single-pose MoveNet."""
-    from poseclass.runtime import litert
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
+    from poseclass.pose import litert
 
     copy = shutil.copytree(folder, tmp_path / "single")
     manifest = json.loads((copy / "manifest.json").read_text())
@@ -186,7 +187,7 @@ def test_single_pose_folder_loads_movenet_only_when_asked(folder, tree, tmp_path
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["preprocess", "DATA", "--out", "OUT", "--model", "multipose", "--passes", "2"],
+    (["preprocess", "DATA", "--out", "OUT", "--pose-model", "multipose", "--passes", "2"],
      "--passes is for single-pose MoveNet; MultiPose runs once per image"),
 ])
 def test_cli_user_errors_are_one_line(argv, message, capsys):
@@ -198,7 +199,7 @@ def test_cli_user_errors_are_one_line(argv, message, capsys):
 
 
 def test_api_refuses_crop_settings_for_multipose(tree, folder, tmp_path):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     with pytest.raises(ValueError, match="MultiPose runs once per image"):
         preprocess(tree, tmp_path / "out", variant="multipose", passes=2, progress=False)
@@ -214,5 +215,5 @@ def test_help_offers_multipose_for_training_only(capsys):
             main([command, "--help"])
         assert "multipose: MultiPose's most confident person" in " ".join(capsys.readouterr().out.split())
     with pytest.raises(SystemExit) as caught:
-        main(["detect", "X.png", "--model", "multipose"])
+        main(["detect", "X.png", "--pose-model", "multipose"])
     assert caught.value.code == 2 and "invalid choice" in capsys.readouterr().err

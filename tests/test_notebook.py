@@ -19,6 +19,8 @@ import pytest
 from conftest import DATASETS, POSE_TEST, ROOT
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # runs the whole notebook, training included
+
 NOTEBOOK = ROOT / "notebooks" / "pose_classification.ipynb"
 # Measured 0.79 on the 60-per-class subset (0.98 on all photos); chance is 0.2.
 MIN_HELD_OUT_ACCURACY = 0.6

@@ -15,7 +15,7 @@ from conftest import CLASSES, POSE_TEST, yoga_subset
 from PIL import Image
 from test_images import SAMPLE, corrupt_png, rotated_with_exif
 
-from poseclass.runtime.preprocess import CSV_COLUMNS, preprocess
+from poseclass.data.preprocess import CSV_COLUMNS, preprocess
 from poseclass.training.dataset import KeypointDataset
 
 
@@ -109,7 +109,7 @@ def test_keypoint_dataset_features_are_movenet_layout(processed):
 
 
 def _cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "poseclass.cli", *args], capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, "-m", "poseclass", *args], capture_output=True, text=True, **kwargs)
 
 
 def test_killed_run_resumes_to_the_same_csv(tmp_path):
@@ -117,7 +117,7 @@ def test_killed_run_resumes_to_the_same_csv(tmp_path):
     clean = _cli("preprocess", str(tree), "--out", str(tmp_path / "clean"), "--workers", "1", "--json")
     assert clean.returncode == 0, clean.stderr
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "poseclass.cli", "preprocess", str(tree), "--out", str(out), "--workers", "1"],
+    proc = subprocess.Popen([sys.executable, "-m", "poseclass", "preprocess", str(tree), "--out", str(out), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / ".work"
     deadline = time.time() + 120

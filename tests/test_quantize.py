@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from conftest import POSE_TEST, YOGA_TRAIN
 
-from poseclass.provision import calibrate, quantize, reference
-from poseclass.provision import registry as models
+from poseclass.pose import models
+from poseclass.pose.build import calibrate, quantize, reference
 
 
 @pytest.fixture(scope="module")
 def float_model(tmp_path_factory):
     """Thunder converted from the npm weights, as bytes (what provisioning quantizes)."""
-    from poseclass.provision.convert import tfjs_to_tflite
+    from poseclass.pose.build.convert import tfjs_to_tflite
 
     return tfjs_to_tflite(models.fetch_tfjs(models.VARIANTS["thunder"], tmp_path_factory.mktemp("npm")))
 
@@ -159,7 +159,7 @@ def test_int8_build_must_pass_the_reference_check_to_be_cached(fault, float_mode
     monkeypatch.setenv("POSECLASS_HOME", str(tmp_path))
     monkeypatch.setattr(models, "fetch_tfjs", lambda variant, work: work / "model.json")
     model = _corrupt_a_weight(float_model) if fault == "corrupted weight" else float_model
-    monkeypatch.setattr("poseclass.provision.convert.tfjs_to_tflite", lambda model_json, input_size=None: model)
+    monkeypatch.setattr("poseclass.pose.build.convert.tfjs_to_tflite", lambda model_json, input_size=None: model)
     if fault == "halved ranges":  # ranges that fit the model, but clip half of every activation
         halved = {name: [low / 2, high / 2] for name, (low, high) in quantize.shipped_ranges().items()}
         monkeypatch.setattr(quantize, "shipped_ranges", lambda: halved)

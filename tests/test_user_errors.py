@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ NOISE = ("Traceback", "E0000", "I0000", "W0000", "absl", "MLIR", "node_def_util"
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "poseclass.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "poseclass", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
@@ -74,7 +75,7 @@ def test_zero_is_refused_not_taken_as_the_default(args, words, tiny, tmp_path):
 
 
 def test_zero_passes_in_the_api_is_an_error_not_the_default():
-    from poseclass.runtime.movenet import MoveNet
+    from poseclass.pose.movenet import MoveNet
 
     with pytest.raises(ValueError, match="passes must be"):
         MoveNet("lightning", passes=0)
@@ -145,7 +146,7 @@ def test_detect_exit_status_matches_predict_and_overlays_do_not_collide(tmp_path
     shutil.copy(POSE_TEST / "image3.jpeg", tmp_path / "a" / "pose.jpeg")
     shutil.copy(POSE_TEST / "image3.jpeg", tmp_path / "b" / "pose.jpeg")
     done = cli("detect", str(tmp_path / "a" / "pose.jpeg"), str(tmp_path / "b" / "pose.jpeg"), "--json",
-               "--overlay", str(tmp_path / "o.png"), "--model", "lightning")
+               "--overlay", str(tmp_path / "o.png"), "--pose-model", "lightning")
     assert done.returncode == 0, done.stderr
     overlays = [r["overlay"] for r in json.loads(done.stdout)]
     assert len(set(overlays)) == 2 and all(Path(o).exists() for o in overlays)
@@ -153,6 +154,7 @@ def test_detect_exit_status_matches_predict_and_overlays_do_not_collide(tmp_path
     assert nobody.returncode == 1 and json.loads(nobody.stdout)[0]["person"] is False
 
 
+@pytest.mark.slow
 def test_train_over_an_existing_folder_leaves_no_stale_files(tmp_path):
     tiny = yoga_subset(tmp_path / "data", per_class=6)
     out = tmp_path / "model"
@@ -171,6 +173,7 @@ def test_train_over_an_existing_folder_leaves_no_stale_files(tmp_path):
     assert (other / "thesis.txt").exists()
 
 
+@pytest.mark.slow
 def test_training_output_is_one_bar_and_no_library_noise(tmp_path):
     tiny = yoga_subset(tmp_path / "data", per_class=6)
     done = cli("train", str(tiny), "--out", str(tmp_path / "m"), "--epochs", "40")
@@ -191,7 +194,7 @@ def test_asking_for_no_validation_and_for_a_use_of_it_is_one_line(extra, words, 
 
 
 def test_offline_never_runs_npm(tmp_path, monkeypatch):
-    from poseclass.provision import registry
+    from poseclass.pose import models as registry
 
     marker = tmp_path / "npm-was-run"
     fake = tmp_path / "bin" / "npm"
@@ -209,7 +212,7 @@ def test_offline_never_runs_npm(tmp_path, monkeypatch):
 
 
 def test_interrupted_data_fetch_leaves_nothing_a_later_run_accepts(tmp_path, monkeypatch):
-    from poseclass.runtime import data
+    from poseclass.data import examples as data
 
     source = tmp_path / "copy"
     for split in ("train", "test"):
@@ -231,7 +234,7 @@ def test_interrupted_data_fetch_leaves_nothing_a_later_run_accepts(tmp_path, mon
 
 
 def test_predict_never_raises_for_bad_images(model_dir, tmp_path, monkeypatch):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(model_dir)
     Image.new("RGB", (300, 300), (90, 90, 90)).save(tmp_path / "big.png")
@@ -249,8 +252,9 @@ def test_predict_never_raises_for_bad_images(model_dir, tmp_path, monkeypatch):
 
 
 def test_a_worker_that_cannot_start_fails_once_clearly(tmp_path):
-    from poseclass.provision.registry import ensure_model, sha256
-    from poseclass.runtime import workers
+    from poseclass.data import workers
+    from poseclass.files import sha256
+    from poseclass.pose.models import ensure_model
 
     todo = [(str(p), p.name, 0, 0) for p in sorted((YOGA_TRAIN / "tree").glob("*.jpg"))[:40]]
     model = ensure_model("lightning")
@@ -262,7 +266,8 @@ def test_a_worker_that_cannot_start_fails_once_clearly(tmp_path):
 
 
 def test_an_image_whose_inference_fails_is_skipped_not_fatal(tmp_path, monkeypatch):
-    from poseclass.runtime import movenet, preprocess
+    from poseclass.data import preprocess
+    from poseclass.pose import movenet
 
     tree = yoga_subset(tmp_path / "tree", per_class=2)
     victim = sorted((tree / "dog").iterdir())[0]
@@ -283,8 +288,8 @@ def test_an_image_whose_inference_fails_is_skipped_not_fatal(tmp_path, monkeypat
 def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path):
     tree = yoga_subset(tmp_path / "tree", per_class=40)
     env = {**os.environ, "POSECLASS_HOME": os.environ.get("POSECLASS_HOME", str(Path.home() / ".cache" / "poseclass"))}
-    args = [sys.executable, "-m", "poseclass.cli", "preprocess", str(tree), "--out", str(tmp_path / "out"),
-            "--workers", "2", "--model", "thunder"]
+    args = [sys.executable, "-m", "poseclass", "preprocess", str(tree), "--out", str(tmp_path / "out"),
+            "--workers", "2", "--pose-model", "thunder"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
     journal = tmp_path / "out" / ".work"
@@ -304,11 +309,196 @@ def test_ctrl_c_prints_one_line_and_the_run_resumes(tmp_path):
 
 
 def test_cache_folders_are_per_movenet_file(tmp_path, monkeypatch):
-    from poseclass.provision.registry import ensure_model
-    from poseclass.runtime.preprocess import cache_dir_for
+    from poseclass.data.preprocess import cache_dir_for
+    from poseclass.pose.models import ensure_model
 
     lightning, thunder = ensure_model("lightning"), ensure_model("thunder")
     assert cache_dir_for(tmp_path, lightning, "lightning") != cache_dir_for(tmp_path, thunder, "thunder")
     copy = tmp_path / "same-name.tflite"
     copy.write_bytes(thunder.read_bytes())
     assert cache_dir_for(tmp_path, copy, "thunder") == cache_dir_for(tmp_path, thunder, "thunder")
+
+
+# --- the house (issue 19): one spelling per option, a version, one error base class ------------------------
+
+
+def test_version_is_printed():
+    import poseclass
+
+    done = cli("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"poseclass {poseclass.__version__}"
+
+
+def test_old_model_spelling_for_a_pose_model_still_works_with_a_note():
+    done = cli("detect", str(POSE_TEST / "image3.jpeg"), "--model", "lightning", "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "poseclass detect: note: --model lightning is now --pose-model lightning (--model names a model folder); "
+        "the old spelling goes in a later version"]
+    assert json.loads(done.stdout)[0]["person"] is True
+
+
+def test_every_user_error_shares_one_base_class():
+    from poseclass import PoseclassError
+    from poseclass import errors
+
+    mistakes = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, Exception)]
+    assert len(mistakes) >= 9 and all(issubclass(cls, PoseclassError) for cls in mistakes)
+    with pytest.raises(PoseclassError, match="no such folder"):
+        from poseclass import ModelFolder
+
+        ModelFolder.open("/nonexistent/model")
+
+
+# --- second sweep (issue 20): what a new user hit, one test per item --------------------------------------
+
+
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A small real PNG whose header is changed to declare ``width`` x ``height`` (Pillow refuses it on opening)."""
+    import io
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (128, 128, 128)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = struct.pack(">II", width, height)  # IHDR's width and height, after signature, length and type
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_1_a_decompression_bomb_is_one_answer_and_the_others_are_answered(model_dir, tmp_path):
+    bomb = _png_header(tmp_path / "bomb.png", 14000, 14000)
+    done = cli("predict", str(bomb), str(POSE_TEST / "image3.jpeg"), "--model", str(model_dir), "--json")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    bad, good = json.loads(done.stdout)
+    assert bad["status"] == "error" and "decompression bomb" in bad["error"] and str(bomb) in bad["error"]
+    assert good["status"] == "ok" and good["predictions"][0]["label"] == "tree"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "cut", "empty", "missing"])
+def test_2_a_damaged_classifier_is_one_line_naming_it(model_dir, tmp_path, damage):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    classifier = copied / "pose_classifier.tflite"
+    data = classifier.read_bytes()
+    {"garbage": lambda: classifier.write_bytes(b"hello, not a model" * 10),
+     "cut": lambda: classifier.write_bytes(data[: len(data) // 2]),
+     "empty": lambda: classifier.write_bytes(b""),
+     "missing": classifier.unlink}[damage]()
+    tree = yoga_subset(tmp_path / "tree", per_class=1)
+    for argv in (["predict", str(POSE_TEST / "image3.jpeg"), "--model", str(copied)],
+                 ["evaluate", str(tree), "--model", str(copied)], ["deploy", str(copied), "--no-fused"]):
+        done = cli(*argv)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert_one_line_error(done, str(classifier))
+
+
+def test_3_evaluate_leaves_no_empty_picture(model_dir, tmp_path):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    other = tmp_path / "other" / "squat"
+    other.mkdir(parents=True)
+    shutil.copy(POSE_TEST / "image3.jpeg", other)
+    refused = cli("evaluate", str(tmp_path / "other"), "--model", str(copied))  # a class the model does not know
+    assert_one_line_error(refused, "squat")
+    assert not list(copied.glob("evaluate_*.png"))
+
+
+def test_4_deploy_without_fused_keeps_folder_and_manifest_in_agreement(model_dir, tmp_path):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    (copied / "pose_fused.tflite").write_bytes(b"an older fused model")
+    done = cli("deploy", str(copied), "--no-fused", "--json")
+    assert done.returncode == 0, done.stderr
+    assert not (copied / "pose_fused.tflite").exists()
+    assert json.loads((copied / "manifest.json").read_text())["deploy"]["fused"] is None
+
+
+@pytest.mark.parametrize("key,value", [("model", "../pose_classifier.tflite"), ("model", "/etc/hostname"),
+                                       ("movenet.file", "../../movenet.tflite"), ("movenet.file", "/etc/hostname")])
+def test_6_files_a_manifest_names_stay_inside_the_folder(model_dir, tmp_path, key, value):
+    copied = shutil.copytree(model_dir, tmp_path / "model")
+    manifest = json.loads((copied / "manifest.json").read_text())
+    outer, _, inner = key.partition(".")
+    if inner:
+        manifest[outer][inner] = value
+    else:
+        manifest[outer] = value
+    (copied / "manifest.json").write_text(json.dumps(manifest))
+    done = cli("predict", str(POSE_TEST / "image3.jpeg"), "--model", str(copied))
+    assert_one_line_error(done, repr(value), "not a plain file name")
+
+
+def test_7_a_100_megapixel_photo_leaks_no_warning(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("RGB", (10000, 10000), (128, 128, 128)).save(big, compress_level=1)
+    done = cli("detect", str(big), "--pose-model", "lightning", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)[0]["person"] is False  # grey: nobody, but read
+    assert "DecompressionBombWarning" not in done.stderr and "warnings.warn" not in done.stderr
+
+
+def test_9_and_10_one_class_is_scored_and_absent_classes_say_so(model_dir, tmp_path):
+    tree = tmp_path / "trees" / "tree"
+    tree.mkdir(parents=True)
+    for source in sorted((YOGA_TRAIN / "tree").glob("girl1_*.jpg"))[:4]:
+        shutil.copy(source, tree)
+    done = cli("evaluate", str(tmp_path / "trees"), "--model", str(model_dir), "--picture", str(tmp_path / "c.png"))
+    assert done.returncode == 0, done.stderr
+    assert "accuracy 1.000 (4/4)" in done.stdout
+    assert re.search(r"chair\s+absent from this data", done.stdout) and "precision 0.000" not in done.stdout
+
+
+def test_11_a_mistyped_option_and_a_mistyped_folder_are_named(tmp_path):
+    typo = cli("predict", str(POSE_TEST / "image3.jpeg"), "--modle", str(tmp_path))
+    assert typo.returncode == 2 and "unrecognized option --modle (did you mean --model?)" in typo.stderr
+    assert "required" not in typo.stderr
+    missing = cli("predict", str(POSE_TEST / "image3.jpeg"), "--model", str(tmp_path / "modle"))
+    assert_one_line_error(missing, str(tmp_path / "modle"), "no such folder")
+
+
+def test_12_ctrl_c_during_train_says_what_is_kept(monkeypatch, capsys, tiny, tmp_path):
+    from poseclass.cli import main
+    from poseclass.training import train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "train", interrupted)
+    assert main(["train", str(tiny), "--out", str(tmp_path / "m"), "-q"]) == 130
+    err = capsys.readouterr().err
+    assert "keypoints" in err and "training itself starts over" in err and "resume" not in err
+
+
+def test_20_a_failed_image_names_itself_once(model_dir, tmp_path):
+    done = cli("predict", str(tmp_path / "gone.jpg"), "--model", str(model_dir))
+    assert done.returncode == 1 and done.stdout.strip() == f"{tmp_path / 'gone.jpg'}: no such file"
+
+
+def test_21_the_licence_is_an_spdx_string():
+    import tomllib
+
+    from conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0"
+
+
+def test_19_an_overlay_of_nobody_draws_no_skeleton(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (240, 180), (128, 128, 128)).save(blank)
+    done = cli("detect", str(blank), "--overlay", str(tmp_path / "o.png"), "--pose-model", "lightning")
+    assert done.returncode == 1
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png")), np.asarray(Image.open(blank)))
+
+
+def test_15_a_copied_tree_is_not_run_through_movenet_again(tmp_path, monkeypatch):
+    from poseclass.data.preprocess import cached_preprocess
+    from poseclass.pose.models import ensure_model
+
+    source = ensure_model("lightning")
+    monkeypatch.setenv("POSECLASS_HOME", str(tmp_path / "home"))  # an empty keypoint cache
+    first_tree = yoga_subset(tmp_path / "a", per_class=2)
+    first = cached_preprocess(first_tree, variant="lightning", movenet_path=source, workers=1, progress=False)
+    moved = shutil.move(str(first_tree), tmp_path / "b")
+    again = cached_preprocess(moved, variant="lightning", movenet_path=source, workers=1, progress=False)
+    assert first.n_computed == 10 and again.n_computed == 0 and again.n_reused == 10
+    assert again.csv["all"].read_text() == first.csv["all"].read_text()

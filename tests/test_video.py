@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import HELD_OUT, YOGA_TRAIN
 from PIL import Image
 
-from conftest import HELD_OUT, YOGA_TRAIN
-from poseclass.runtime.smoothing import OneEuro, RepCounter, Segmenter, Smoother
+from poseclass.video.filters import OneEuro, RepCounter, Segmenter, Smoother
 
 av = pytest.importorskip("av")
 
@@ -134,7 +134,7 @@ def test_segmenter_ignores_short_flickers():
 
 
 def test_alternating_clip_segments_counts_and_accuracy(model_dir, tmp_path, monkeypatch, capsys):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     n, per_block = 3, 10
     files, truth = alternating(n, per_block)
@@ -165,8 +165,9 @@ def test_alternating_clip_segments_counts_and_accuracy(model_dir, tmp_path, monk
 
 
 def test_blank_frames_reset_tracking_and_classification_resumes(model_dir, tmp_path):
-    from poseclass.runtime.pipeline import PosePipeline
-    from poseclass.runtime.video import VideoClassifier, read_video
+    from poseclass.classify.pipeline import PosePipeline
+    from poseclass.video.io import read_video
+    from poseclass.video.person import VideoClassifier
 
     before, blank, after = frames_of("chair")[:12], [BLANK] * 6, frames_of("tree")[:12]
     clip = write_clip(tmp_path / "gap.mp4", before + blank + after, size=(600, 400))
@@ -256,7 +257,7 @@ def test_video_without_pyav_is_one_line(model_dir, tmp_path, monkeypatch, capsys
 
 def test_camera_reads_a_frame_source(model_dir, tmp_path, monkeypatch, capsys):
     """--camera N through a fake source: the same outputs as a file (no camera on this machine)."""
-    from poseclass.runtime import video
+    from poseclass.video import io as video
 
     files = frames_of("chair")[:8] + frames_of("tree")[:8]
 
@@ -294,10 +295,43 @@ def test_video_flags_are_checked(model_dir, tmp_path, monkeypatch, capsys):
 
 def test_help_states_the_real_defaults():
     from poseclass.cli import build_parser
-    from poseclass.runtime import smoothing
+    from poseclass.video import filters as smoothing
 
     predict = build_parser()._subparsers._group_actions[0].choices["predict"]
     text = " ".join(predict.format_help().split())
     for value in (smoothing.ENTER_PROBABILITY, smoothing.EXIT_PROBABILITY, smoothing.SMOOTHING_ALPHA,
                   smoothing.MIN_SEGMENT_S):
         assert f"(default {value})" in text
+
+
+# --- second sweep (issue 20) ----------------------------------------------------------------------------
+
+
+def test_unwritable_annotate_is_refused_before_any_frame(model_dir, tmp_path, monkeypatch, capsys):
+    clip = write_clip(tmp_path / "clip.mp4", frames_of("tree")[:10])
+    out_csv = tmp_path / "frames.csv"
+    code, out, err = run_cli(monkeypatch, capsys, "predict", str(clip), "--model", str(model_dir),
+                             "--out", str(out_csv), "--annotate", str(tmp_path / "missing" / "out.mp4"))
+    assert code == 2 and err.count("\n") == 1
+    assert str(tmp_path / "missing" / "out.mp4") in err and "--annotate" in err
+    assert not out_csv.exists(), "no partial --out file"
+
+
+def test_a_video_cut_before_its_index_is_called_damaged(model_dir, tmp_path, monkeypatch, capsys):
+    whole = write_clip(tmp_path / "whole.mp4", frames_of("tree")[:30])  # index (moov) at the end
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    code, out, err = run_cli(monkeypatch, capsys, "predict", str(cut), "--model", str(model_dir))
+    assert code == 1 and err.count("\n") == 1
+    assert "damaged or truncated" in err and str(cut) in err and "cannot read it as an image" not in err
+
+
+def test_a_missing_camera_is_one_line_with_the_verb_and_status_2(model_dir, monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "predict", "--camera", "97", "--model", str(model_dir))
+    assert code == 2 and err.startswith("poseclass predict: error: camera 97") and err.count("\n") == 1
+
+
+def test_counts_read_as_people_say_them():
+    from poseclass.video.filters import repetitions
+
+    assert [repetitions(n) for n in (0, 1, 2)] == ["0 reps", "1 rep", "2 reps"]

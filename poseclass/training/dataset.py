@@ -1,7 +1,7 @@
 """Keypoint CSVs read back for training: the pandas-backed KeypointDataset and ``load_splits``.
 
 Training-side only (pandas, scikit-learn): inference and ``evaluate`` read the same CSVs with
-the standard library (:func:`poseclass.runtime.preprocess.read_csv`).
+the standard library (:func:`poseclass.data.preprocess.read_csv`).
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from poseclass.runtime.files import LABELS_NAME, read_labels
-from poseclass.runtime.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
-from poseclass.runtime.preprocess import (
+from poseclass.data.preprocess import (
     CSV_COLUMNS,
     FLAT_SPLIT,
     KEYPOINT_COLUMNS,
     META_NAME,
-    DatasetError,
     cached_preprocess,
 )
+from poseclass.errors import DatasetError
+from poseclass.files import LABELS_NAME, read_labels
+from poseclass.pose.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, movenet_frame
 
 TUTORIAL_NAME = re.compile(r"^[A-Z_]+_(x|y|score)$")
 
@@ -47,7 +47,11 @@ class KeypointDataset:
         import pandas as pd
 
         path = Path(path)
-        frame = pd.read_csv(path)
+        try:
+            frame = pd.read_csv(path)
+        except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
+            raise DatasetError(f"{path}: not a keypoint CSV ({str(error).splitlines()[0][:120]}); "
+                               "make one with `poseclass preprocess`.") from None
         meta: dict[str, object] = {}
         if "file" not in frame.columns and any(TUTORIAL_NAME.match(c) for c in frame.columns):
             frame = _from_tutorial(frame)
@@ -66,6 +70,11 @@ class KeypointDataset:
         if unknown:
             raise DatasetError(f"{path}: classes {unknown} are not in labels.txt ({labels}); re-run preprocess.")
         frame["class_index"] = [labels.index(c) for c in frame["class_name"]]
+        numbers = frame[["width", "height", *KEYPOINT_COLUMNS]].apply(pd.to_numeric, errors="coerce")
+        if not np.isfinite(numbers.to_numpy(np.float64)).all() or (numbers[["width", "height"]] <= 0).any().any():
+            raise DatasetError(f"{path}: a width, height or keypoint cell is not a number (or a size is not "
+                               "positive); make the CSV again with `poseclass preprocess`.")
+        frame[numbers.columns] = numbers
         return cls(frame.reset_index(drop=True), labels, meta)
 
     def __len__(self) -> int:

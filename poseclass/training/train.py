@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from poseclass.classify.folder import MANIFEST_NAME, ModelFolder
+from poseclass.data.evaluate import score
+from poseclass.data.exclude import EXCLUDED
 from poseclass.deploy.bundle import write_deploy
-from poseclass.provision.registry import DEFAULT_VARIANT
-from poseclass.runtime.evaluate import score
-from poseclass.runtime.exclude import EXCLUDED
-from poseclass.runtime.files import replace_dir
-from poseclass.runtime.modeldir import MANIFEST_NAME, TFLITE_NAME, update_metrics
-from poseclass.runtime.pipeline import Classifier
-from poseclass.runtime.preprocess import DatasetError
+from poseclass.errors import DatasetError
+from poseclass.files import replace_dir
+from poseclass.pose.models import DEFAULT_VARIANT
 from poseclass.training.dataset import KeypointDataset, load_splits
 
 
@@ -42,7 +41,7 @@ def train(
     The folder is built beside ``out_dir`` and swapped in whole when complete, so a re-run
     never leaves an old run's pictures beside new files, and a failed run leaves the old
     model as it was. A non-empty ``out_dir`` that is not a model folder is refused unless
-    ``force``. ``exclude``: an exclude file (see :mod:`poseclass.runtime.exclude`) for an image tree.
+    ``force``. ``exclude``: an exclude file (see :mod:`poseclass.data.exclude`) for an image tree.
     ``validation_fraction``: None chooses (see :func:`validation_share`); 0 fits all of train/.
     """
     check_validation(validation_fraction, group_pattern, bool(settings.get("early_stopping")))  # before MoveNet runs
@@ -95,7 +94,7 @@ def validation_share(fraction: float | None, group_pattern: str | None, has_test
 def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: str | None,
                 validation_fraction: float | None, seed: int, verbose: int, settings: dict[str, object]) -> TrainResult:
     """Train, export to ``out``, score the exported model, draw the pictures."""
-    from poseclass.training import report
+    from poseclass.data import pictures
     from poseclass.training.classifier import PoseClassifier
 
     train_val = splits["train"]
@@ -106,7 +105,8 @@ def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: st
     clf = PoseClassifier.create(train_data, val_data, verbose=verbose, seed=seed, **settings)
     clf.export(out)
     labels = clf.labels
-    exported = Classifier(out / TFLITE_NAME, labels)
+    folder = ModelFolder.open(out)
+    exported = folder.classifier()
     metrics = dict(clf.metrics)
     metrics["split"] = {"train": len(train_data), "validation": len(val_data) if val_data is not None else 0,
                         "validation_by": (f"groups of /{group_pattern}/" if group_pattern else "stratified random")
@@ -124,10 +124,10 @@ def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: st
         metrics["test"], test_probs = score(exported, test.features(), test.y, test.meta.get("skipped", []), labels)
         metrics["test"]["note"] = "exported TFLite model on the test split; unreadable and no-pose images count as wrong"
         shown, shown_probs, name = test, test_probs, "test"
-    update_metrics(out, metrics)
-    pictures = [out / "training_curves.png", out / "confusion_matrix.png", out / "misclassified.png"]
-    report.plot_history(clf.history, clf.best_epoch if clf.config.early_stopping else 0, pictures[0])
+    folder.update_metrics(metrics)
+    drawn = [out / "training_curves.png", out / "confusion_matrix.png", out / "misclassified.png"]
+    pictures.plot_history(clf.history, clf.best_epoch if clf.config.early_stopping else 0, drawn[0])
     title = f"{name} ({metrics[name]['model']}), accuracy {metrics[name]['accuracy']:.3f}"
-    report.plot_confusion(metrics[name]["confusion_matrix"], labels, title, pictures[1])
-    report.plot_gallery(report.misclassified(shown, shown_probs), f"misclassified {name} images", pictures[2])
-    return TrainResult(out, metrics, pictures)
+    pictures.plot_confusion(metrics[name]["confusion_matrix"], labels, title, drawn[1])
+    pictures.plot_gallery(pictures.misclassified(shown, shown_probs), f"misclassified {name} images", drawn[2])
+    return TrainResult(out, metrics, drawn)

@@ -1,0 +1,7 @@
+"""``python -m poseclass``: the same as the ``poseclass`` command."""
+
+import sys
+
+from poseclass.cli import main
+
+sys.exit(main())
