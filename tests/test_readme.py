@@ -59,7 +59,7 @@ def _sandbox(folder, model) -> None:
 
     shutil.copytree(model, folder / "model")
     shutil.copy(POSE_TEST / "image3.jpeg", folder / "photo.jpg")
-    yoga_subset(folder / "yoga_poses" / "train", per_class=8)
+    yoga_subset(folder / "yoga_poses" / "train", per_class=8, subjects=("girl2", "guy", "guy2"))
     yoga_subset(folder / "photos", per_class=2)
     frames = [*sorted((YOGA_TRAIN / "tree").glob("girl1_*.jpg"))[:15], *sorted((YOGA_TRAIN / "chair").glob("girl1_*.jpg"))[:15]]
     with av.open(str(folder / "squats.mp4"), "w") as container:

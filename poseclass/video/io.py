@@ -33,6 +33,9 @@ VIDEO = "video"
 # First bytes of the common containers, so a video is recognised (and the missing extra named) without PyAV.
 _SIGNATURES = ((4, b"ftyp"), (4, b"moov"), (4, b"mdat"), (4, b"wide"), (0, b"\x1aE\xdf\xa3"), (8, b"AVI "),
                (0, b"FLV"), (0, b"OggS"), (0, b"\x00\x00\x01\xba"), (0, b"\x00\x00\x01\xb3"))
+# Top-level boxes of MP4 and QuickTime files: how a file cut short is told apart from garbage after a header.
+_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pdin", b"meta", b"styp", b"sidx",
+              b"moof", b"mfra"}
 # FFmpeg demuxers that turn a still image (chosen by file extension) or text (ANSI art) into "video".
 _STILL_FORMATS = {"image2", "image2pipe", "tty"}
 # Frames decoded ahead of MoveNet: enough to overlap the two, few enough to keep memory small.
@@ -52,6 +55,30 @@ def looks_like_video(path: str | Path) -> bool:
     except OSError:
         return False
     return any(head[at:at + len(magic)] == magic for at, magic in _SIGNATURES)
+
+
+def cut_short(path: str | Path) -> bool:
+    """Whether ``path`` is an MP4/MOV cut short: its top-level boxes are real ones, but one runs past the end
+    of the file (a copy or download that stopped; with the index at the end, nothing can be decoded)."""
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as handle:
+            at = 0
+            while at + 8 <= size:
+                handle.seek(at)
+                length, kind = int.from_bytes(handle.read(4), "big"), handle.read(4)
+                if kind not in _MP4_BOXES:
+                    return False
+                if length == 1:  # a 64-bit size follows
+                    length = int.from_bytes(handle.read(8), "big")
+                if length < 8:
+                    return False
+                if at + length > size:
+                    return True
+                at += length
+    except OSError:
+        return False
+    return False
 
 
 def is_video(path: str | Path) -> bool:
@@ -94,7 +121,7 @@ class VideoReader:
         except (av.FFmpegError, OSError, ValueError) as error:
             if format is not None:  # a capture device, not a file
                 raise VideoError(f"{self.name}: cannot open it ({error}); check --camera N") from None
-            if looks_like_video(path):  # a video container whose index or streams cannot be read: cut short, usually
+            if cut_short(path):  # an MP4/MOV whose boxes run past the end: its index (moov) was never reached
                 raise VideoError(f"{self.name}: the video is damaged or truncated, FFmpeg cannot open it ({error}); "
                                  "copy or export it again") from None
             raise VideoError(f"{self.name}: cannot read it as an image or a video ({error}); "
