@@ -151,14 +151,14 @@ async function classifyImage(blob, name) {
 }
 
 async function startCamera() {
-  stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480}}, audio: false});
+  const mine = stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480}}, audio: false});
   const video = $('video');
-  video.srcObject = stream;
+  video.srcObject = mine;
   await video.play();
   view.classList.add('mirrored');                          // a selfie view; the model sees the frame as it is
   $('camera').textContent = 'Stop camera';
   let smoothed = null, frames = 0;
-  while (stream) {
+  while (stream === mine) {                                // until stopped (or restarted: a new loop takes over)
     if (video.readyState >= 2 && video.videoWidth) {
       const {videoWidth: width, videoHeight: height} = video;
       const run = await infer(video, width, height);
@@ -167,7 +167,8 @@ async function startCamera() {
       smoothed = !run.person ? null
         : smoothed ? run.probabilities.map((p, i) => alpha * p + (1 - alpha) * smoothed[i]) : run.probabilities;
       frames += 1;
-      if (stream) show(video, width, height, run, smoothed, {source: 'camera', frames});
+      if (stream !== mine) break;
+      show(video, width, height, run, smoothed, {source: 'camera', frames});
       status(`camera ${width}×${height}: MoveNet + classifier ${Math.round(run.ms)} ms per frame`);
     }
     await new Promise((resolve) => setTimeout(resolve, 0));  // let the page breathe between frames
