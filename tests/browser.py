@@ -9,8 +9,8 @@ the DOM, collects console messages and takes screenshots::
         text = page.wait_for(RESULT_JS, timeout=60)
         page.screenshot("shot.png")
 
-(``--virtual-time-budget`` with ``--dump-dom`` also works for ``?image=``, but not for the camera:
-virtual time does not run a camera, so these tests poll in real time.)
+(A plain ``--virtual-time-budget`` with ``--dump-dom`` works too, for photos and the camera, but gives
+only the last result; this driver watches the page in real time.)
 """
 
 from __future__ import annotations

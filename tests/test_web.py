@@ -163,17 +163,22 @@ def test_photos_in_the_browser_agree_with_python(web, server, python_answers):
     assert offsite == []  # the page needs no network beyond its own folder
 
 
-@needs_chromium
-def test_dump_dom_with_virtual_time_gives_the_same_answer(web, server, python_answers, tmp_path):
-    """The plain command line, with no driver: the page keeps virtual time waiting while it works."""
-    name = PHOTOS[3]
-    done = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}",
-                           "--virtual-time-budget=60000", "--dump-dom", f"{server}/index.html?image=photos/{name}"],
+def dump_dom(url: str, profile: Path, flags: tuple[str, ...] = (), budget_ms: int = 60000) -> dict:
+    """#result after a plain ``chromium --headless=new --virtual-time-budget --dump-dom URL``, with no driver."""
+    done = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+                           *flags, f"--virtual-time-budget={budget_ms}", "--dump-dom", url],
                           capture_output=True, text=True, timeout=300)
     found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout)
     assert found and found.group(1), done.stdout[-2000:]
+    return json.loads(found.group(1))
+
+
+@needs_chromium
+def test_dump_dom_with_virtual_time_gives_the_same_answer(web, server, python_answers, tmp_path):
+    """The page keeps virtual time waiting while it works (see app.js `settled`)."""
+    name = PHOTOS[3]
     labels = json.loads((web / "model.json").read_text())["labels"]
-    check_agrees(json.loads(found.group(1)), *python_answers[name], labels)
+    check_agrees(dump_dom(f"{server}/index.html?image=photos/{name}", tmp_path), *python_answers[name], labels)
 
 
 def y4m(path: Path, frames: list[Path], width: int = 640, height: int = 480, fps: int = 10) -> None:
@@ -196,10 +201,17 @@ def y4m(path: Path, frames: list[Path], width: int = 640, height: int = 480, fps
                                             for p in (y, *half)))
 
 
-@needs_chromium
-def test_a_fake_camera_holding_tree_settles_on_tree(web, server, tmp_path):
-    clip = tmp_path / "tree.y4m"
+@pytest.fixture(scope="module")
+def tree_clip(tmp_path_factory) -> Path:
+    """girl1's 32 tree frames at 10 frames/s (the fake camera loops it)."""
+    clip = tmp_path_factory.mktemp("camera") / "tree.y4m"
     y4m(clip, sorted((YOGA_TRAIN / "tree").glob(f"{HELD_OUT}_tree*.jpg")))
+    return clip
+
+
+@needs_chromium
+def test_a_fake_camera_holding_tree_settles_on_tree(web, server, tree_clip):
+    clip = tree_clip
     seen: list[dict] = []
     with Browser(camera_flags(str(clip))) as browser:
         page = browser.open(f"{server}/index.html?camera=1")
@@ -246,3 +258,10 @@ console.log(JSON.stringify(bad));
                           env={**os.environ, "NODE_NO_WARNINGS": "1"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+@needs_chromium
+def test_the_camera_under_dump_dom_settles_on_tree(web, server, tree_clip, tmp_path):
+    """Under virtual time the page gives each camera frame one virtual second: a 10 s budget sees about 10."""
+    result = dump_dom(f"{server}/index.html?camera=1", tmp_path, tuple(camera_flags(str(tree_clip))), 10000)
+    assert result["status"] == "ok" and result["label"] == "tree" and result["frames"] >= 3, result
