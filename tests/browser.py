@@ -129,7 +129,8 @@ class Browser:
             self.console.append(f"console.{params.get('type')}: {text}")
         elif message.get("method") == "Runtime.exceptionThrown":
             details = message["params"]["exceptionDetails"]
-            self.console.append("exception: " + str(details.get("exception", {}).get("description", details.get("text"))))
+            text = details.get("exception", {}).get("description", details.get("text"))
+            self.console.append(f"exception: {text}")
         elif message.get("method") == "Network.requestWillBeSent":
             self.requests.append(message["params"]["request"]["url"])
         elif message.get("method") == "Log.entryAdded":

@@ -189,7 +189,8 @@ def y4m(path: Path, frames: list[Path], width: int = 640, height: int = 480, fps
             with Image.open(frame) as image:
                 image = image.convert("RGB")
                 scale = min(width / image.width, height / image.height)
-                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BICUBIC)
+                image = image.resize((round(image.width * scale), round(image.height * scale)),
+                                     Image.Resampling.BICUBIC)
             canvas = Image.new("RGB", (width, height), (200, 200, 200))
             canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
             r, g, b = (np.asarray(canvas, np.float64)[..., i] for i in range(3))
