@@ -38,6 +38,10 @@ class ModelFolderError(PoseclassError, ValueError):
     """A model folder that cannot be used as it is; the message says what to do."""
 
 
+class RuntimeFetchError(PoseclassError, RuntimeError):
+    """A pinned file from a package registry (the web page's runtime) that could not be fetched or failed its sha256."""
+
+
 class MissingExtra(PoseclassError, ImportError):
     """A feature whose pip extra is not installed; the message is the install command."""
 
