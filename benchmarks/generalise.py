@@ -118,6 +118,9 @@ LEVERS: dict[str, dict[str, object]] = {
     "fixed400": {"epochs": 400, "early_stopping": False, "no_validation": True},
     "fixed500": {"epochs": 500, "early_stopping": False, "no_validation": True},
     "fixed400+dropout0.1": {"epochs": 400, "early_stopping": False, "no_validation": True, "dropout": 0.1},  # default
+    # Issue 21: the same default trained by Keras fit (the trainer before the numpy loop of fastfit.py).
+    "fixed400+dropout0.1 keras": {"epochs": 400, "early_stopping": False, "no_validation": True, "dropout": 0.1,
+                                  "trainer": "keras"},
 }
 # Lever keys that are benchmark procedure, not TrainConfig settings.
 PROCEDURE = ("no_pose", "refit", "no_validation", "val_fraction")

@@ -117,3 +117,30 @@ def test_mediapipe_names_the_classes_from_the_metadata(fused: bytes, chain, squa
 def test_without_metadata_mediapipe_has_no_names(bare: bytes, squares: dict[str, np.ndarray]) -> None:
     results = mediapipe_classify(bare, {"image3.jpeg": squares["image3.jpeg"]})
     assert results["image3.jpeg"].classifications[0].categories[0].category_name is None
+
+
+def test_joined_equals_the_one_piece_conversion(bare: bytes, model_dir: Path, squares: dict[str, np.ndarray]) -> None:
+    """The default build (cached MoveNet part + classifier joined at the TFLite level) computes exactly
+    what converting MoveNet and the classifier as one TensorFlow function computes (issue 21)."""
+    from poseclass.deploy.fused import convert_fused
+
+    whole = convert_fused(model_dir, method="convert")
+    for name, square in squares.items():
+        for joined, converted in zip(litert_outputs(bare, square), litert_outputs(whole, square)):
+            np.testing.assert_array_equal(joined, converted, err_msg=name)
+
+
+def test_a_damaged_cached_movenet_part_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poseclass.deploy import fused
+    from poseclass.pose.models import VARIANTS, home
+
+    spec = VARIANTS["thunder"]
+    good = fused.movenet_part(spec)  # cached by the fixtures' build
+    cached = next((home() / "fused").glob(f"{spec.npm_stem}-*.tflite"))
+    original = cached.read_bytes()
+    try:
+        cached.write_bytes(original[:1000])
+        assert fused.movenet_part(spec) == good  # the checksum fails: converted again, not read
+    finally:
+        if cached.read_bytes() != original:
+            cached.write_bytes(original)

@@ -7,6 +7,7 @@ what apps run.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class TrainResult:
     metrics: dict[str, object]
     pictures: list[Path]
     deployed: list[Path] = field(default_factory=list)
+    drawing: Future | None = field(default=None, repr=False)  # the pictures being drawn (see _train_into)
 
 
 def train(
@@ -58,7 +60,10 @@ def train(
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as staging:
         result = _train_into(Path(staging) / out.name, splits, group_pattern, validation_fraction, seed, verbose,
                              settings)
-        result.deployed = write_deploy(result.model_dir, fused=fused)
+        try:
+            result.deployed = write_deploy(result.model_dir, fused=fused)
+        finally:
+            result.drawing.result()  # the pictures, drawn meanwhile in a thread (raises what drawing raised)
         replace_dir(result.model_dir, out)
     result.pictures = [out / p.name for p in result.pictures]
     result.deployed = [out / p.name for p in result.deployed]
@@ -126,8 +131,16 @@ def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: st
         shown, shown_probs, name = test, test_probs, "test"
     folder.update_metrics(metrics)
     drawn = [out / "training_curves.png", out / "confusion_matrix.png", out / "misclassified.png"]
-    pictures.plot_history(clf.history, clf.best_epoch if clf.config.early_stopping else 0, drawn[0])
     title = f"{name} ({metrics[name]['model']}), accuracy {metrics[name]['accuracy']:.3f}"
-    pictures.plot_confusion(metrics[name]["confusion_matrix"], labels, title, drawn[1])
-    pictures.plot_gallery(pictures.misclassified(shown, shown_probs), f"misclassified {name} images", drawn[2])
-    return TrainResult(out, metrics, drawn)
+
+    def draw() -> None:
+        pictures.plot_history(clf.history, clf.best_epoch if clf.config.early_stopping else 0, drawn[0])
+        pictures.plot_confusion(metrics[name]["confusion_matrix"], labels, title, drawn[1])
+        pictures.plot_gallery(pictures.misclassified(shown, shown_probs), f"misclassified {name} images", drawn[2])
+
+    # Drawn in a thread while the caller builds the deploy files: matplotlib (Python) overlaps the
+    # TFLite converter (C++, outside the GIL). Only this thread uses pyplot meanwhile.
+    executor = ThreadPoolExecutor(1, thread_name_prefix="poseclass-pictures")
+    drawing = executor.submit(draw)
+    executor.shutdown(wait=False)
+    return TrainResult(out, metrics, drawn, drawing=drawing)
