@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -57,11 +58,15 @@ def lightning():
 
 
 def yoga_subset(dest: Path, per_class: int, subjects: tuple[str, ...] | None = None) -> Path:
-    """Copy the first ``per_class`` images of each class (optionally only some subjects) into ``dest``."""
+    """Copy the first ``per_class`` images of each class (optionally only some subjects) into ``dest``.
+
+    With ``subjects``, the subjects take turns, so a small subset still holds all of them.
+    """
     for name in CLASSES:
         files = sorted((YOGA_TRAIN / name).glob("*.jpg"))
         if subjects:
-            files = [f for f in files if f.name.split("_")[0] in subjects]
+            turns = [[f for f in files if f.name.split("_")[0] == s] for s in subjects]
+            files = [f for round_ in itertools.zip_longest(*turns) for f in round_ if f]
         (dest / name).mkdir(parents=True, exist_ok=True)
         for f in files[:per_class]:
             shutil.copy2(f, dest / name / f.name)
