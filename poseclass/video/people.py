@@ -34,7 +34,7 @@ from poseclass.images import as_rgb
 from poseclass.pose.draw import draw_people
 from poseclass.pose.movenet import Crop
 from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, Box, Person, box_dict, check_people_settings
-from poseclass.pose.people import TopDown, next_crop
+from poseclass.pose.people import TopDown, fragment, next_crop
 from poseclass.video import timeline
 from poseclass.video.filters import repetitions
 from poseclass.video.person import Frames
@@ -133,7 +133,8 @@ class PeopleVideoClassifier:
 
     def _find(self, image: Image.Image) -> list[Person]:
         """This frame's people: each tracked one read on their own crop; MultiPose for newcomers on the first
-        frame, every ``detect_every`` frames and when a crop lost its person (or two crops found one)."""
+        frame, every ``detect_every`` frames and when a crop lost its person (nobody there, or two crops on one
+        body, or a crop that slid onto a piece of someone else: see :func:`~poseclass.pose.people.fragment`)."""
         reader = self.pipeline.people
         if not isinstance(reader, TopDown):  # a classifier trained on MultiPose keypoints
             return reader.detect(image, self.max_people, self.min_person_score)
@@ -141,7 +142,7 @@ class PeopleVideoClassifier:
         lost = False
         for crop, score in self.crops.values():
             person = reader.follow(image, crop, score)
-            if person is None or any(kept.duplicates(person) for kept in followed):
+            if person is None or any(kept.duplicates(person) or fragment(person.box, kept.box) for kept in followed):
                 lost = True
             else:
                 followed.append(person)
