@@ -49,7 +49,7 @@ DETECT_EVERY = 8
 @dataclass
 class PersonFrameResult(FrameResult):
     """One person in one frame: a :class:`~poseclass.video.timeline.FrameResult` (status always ``ok``)
-    with their track id, MultiPose's box ``(x0, y0, x1, y1)`` in pixels and person score."""
+    with their track id, box ``(x0, y0, x1, y1)`` in pixels (around their keypoints) and MultiPose person score."""
 
     person: int = 0
     box: Box = (0.0, 0.0, 0.0, 0.0)
@@ -108,8 +108,8 @@ class PeopleVideoClassifier:
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> list[PersonFrameResult]:
         """Everyone in one frame shown at ``t`` seconds (timestamps must increase)."""
-        found = self._find(as_rgb(frame))
-        ids, dropped = self.tracker.update(found, t)
+        found, known = self._find(as_rgb(frame))
+        ids, dropped = self.tracker.update(found, t, known)
         if isinstance(self.pipeline.people, TopDown):
             self.crops = {i: (next_crop(person), person.score) for i, person in zip(ids, found)}
         for person_id in dropped:
@@ -131,26 +131,30 @@ class PeopleVideoClassifier:
         self.frames += 1
         return results
 
-    def _find(self, image: Image.Image) -> list[Person]:
+    def _find(self, image: Image.Image) -> tuple[list[Person], list[int | None]]:
         """This frame's people: each tracked one read on their own crop; MultiPose for newcomers on the first
         frame, every ``detect_every`` frames and when a crop lost its person (nobody there, or two crops on one
-        body, or a crop that slid onto a piece of someone else: see :func:`~poseclass.pose.people.fragment`)."""
+        body, or a crop that slid onto a piece of someone else: see :func:`~poseclass.pose.people.fragment`).
+        With each person, the track id they are known by (a crop's own; None for people MultiPose found)."""
         reader = self.pipeline.people
         if not isinstance(reader, TopDown):  # a classifier trained on MultiPose keypoints
-            return reader.detect(image, self.max_people, self.min_person_score)
+            return reader.detect(image, self.max_people, self.min_person_score), []
         followed: list[Person] = []
+        known: list[int | None] = []
         lost = False
-        for crop, score in self.crops.values():
+        for track_id, (crop, score) in self.crops.items():
             person = reader.follow(image, crop, score)
             if person is None or any(kept.duplicates(person) or fragment(person.box, kept.box) for kept in followed):
                 lost = True
             else:
                 followed.append(person)
+                known.append(track_id)
         self._since_detection += 1
         if lost or not self.crops or self._since_detection >= self.detect_every:
             self._since_detection = 0
-            return reader.detect(image, self.max_people, self.min_person_score, followed)
-        return followed
+            people = reader.detect(image, self.max_people, self.min_person_score, followed)
+            return people, known[:len(people)]
+        return followed, known
 
     def run(self, frames: Frames) -> Iterator[list[PersonFrameResult]]:
         """:meth:`push` every ``(frame, seconds)`` of ``frames``, yielding each frame's people as they are ready."""
