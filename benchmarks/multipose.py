@@ -255,7 +255,7 @@ def topdown(args: argparse.Namespace) -> None:
             if find is None:
                 labels = [pipe.predict(p).label for p in photos]
             else:
-                labels = [(lambda people: people[0].label if people else None)(find(p)) for p in photos]
+                labels = [people[0].label if people else None for people in map(find, photos)]
             ms = 1000 * (time.perf_counter() - start) / len(photos)
             runs = (pipe.movenet.inferences + pipe.multipose.inferences - inferences) / len(photos)
             right = sum(a == b for a, b in zip(labels, truth))
