@@ -15,9 +15,11 @@ hard floor.
 
 A person MultiPose only half finds (a box from the hips to the feet, no confident shoulders) gets a
 crop grown from their keypoints: centred on the hips and reaching as far from them on every side as
-the farthest of their box and keypoints, so the single-pose pass sees the whole body (the upper body
-is about as long as the legs). When single-pose MoveNet finds nobody in a crop, or someone who is
-not the person MultiPose found there (a neighbour), that person keeps MultiPose's own keypoints.
+the farthest of their box and keypoints (and at least ``TORSO_LENGTHS``), and the first single-pose
+look is ``FIRST_LOOK`` times that (as a still image is first seen whole), short of showing another
+person MultiPose found; so the single-pose pass sees the whole body. When single-pose MoveNet finds
+nobody in a crop, or someone who is not the person MultiPose found there (a neighbour), that person
+keeps MultiPose's own keypoints.
 """
 
 from __future__ import annotations
