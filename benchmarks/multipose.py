@@ -331,7 +331,7 @@ def video(args: argparse.Namespace) -> None:
                     start = time.perf_counter()
                     results = clf.push(image, k / 10)
                     spent += time.perf_counter() - start
-                    passes -= len(truth)  # the reference's passes below are not the classifier's
+                    passes += len(truth)  # the reference's passes below are not the classifier's
                     start = time.perf_counter()
                     for _, (x0, y0, x1, _) in truth:  # the crops given (each photo is a 300 px square)
                         pipe.movenet.detect_in(image, Crop(x0, y0, x1 - x0))
