@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/multipose.py sizes      # input size: people found by size, ms/image
     .venv/bin/python benchmarks/multipose.py accuracy   # held-out girl1: single-pose chain vs MultiPose
     .venv/bin/python benchmarks/multipose.py latency    # 1 and 2 threads; vs single-pose once per person
+    .venv/bin/python benchmarks/multipose.py topdown    # --multi on held-out photos: MultiPose alone vs top-down
+    .venv/bin/python benchmarks/multipose.py video      # a 3-person clip of held-out frames: accuracy, ms/frame
 
 ``sizes`` converts the TF.js graph at 256, 320 and 384 px (needs the train extra) and runs each on
 composites built from the yoga images: 3 people of different classes side by side on a 1280x720
@@ -15,6 +17,19 @@ most confident person, and prints accuracy and ms/image for each; then the same 
 classifier recipe trained on MultiPose keypoints of the same training images
 (``load_splits(..., variant="multipose")``, as ``train --pose-model multipose``), validated on the same
 subjects, and that folder's own ``PosePipeline.predict``.
+
+``topdown`` (``--model DIR``, or a classifier trained as above with girl1 held out) classifies every girl1
+photo with the single-person chain, with MultiPose's keypoints (``--multi`` before top-down) and top-down
+(MultiPose finds, single-pose MoveNet reads: ``predict --multi`` now), counting the top person; then
+``--pairs`` pairs of two different girl1 photos pasted side by side (600x300), each person to be found
+(a box mostly in their half) and named right.
+
+``video`` builds clips from girl1's consecutive frames: 2 or 3 people side by side on 960x360, each
+holding a class for 10 frames then the next (held-out frames, so per-person accuracy is
+generalisation), and runs ``PeopleVideoClassifier`` with MultiPose every N frames (``--every``), against
+MultiPose on every frame classifying its keypoints. Per-person per-frame accuracy counts every person in
+every frame (a missing or misplaced person is wrong); cost is ms/frame against one single-pose pass per
+person per frame (thunder-int8 ``detect_in`` on each person's crop).
 """
 
 from __future__ import annotations
@@ -203,6 +218,134 @@ def latency(args: argparse.Namespace) -> None:
         print(f"{name:<44} {row[0]:>9.1f} {row[1]:>10.1f}", flush=True)
 
 
+def held_out_pipeline(args: argparse.Namespace, work: Path):
+    """``--model``'s pipeline, or a classifier trained on every subject but girl1 (as tests/conftest.py)."""
+    from poseclass.classify.pipeline import PosePipeline
+    from poseclass.training.classifier import PoseClassifier
+    from poseclass.training.dataset import load_splits
+
+    if args.model:
+        return PosePipeline.load(args.model)
+    yoga = load_splits(YOGA_TRAIN, progress=False)["train"]
+    groups = np.array(yoga.groups(SUBJECT))
+    train_data, val_data = yoga.subset(groups != "girl1").split(0.2, SUBJECT, seed=0)
+    return PosePipeline.load(PoseClassifier.create(train_data, val_data, verbose=0).export(work / "model"))
+
+
+def topdown(args: argparse.Namespace) -> None:
+    from poseclass.images import load_rgb
+    from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE
+
+    files = sorted(YOGA_TRAIN.glob("*/girl1_*.jpg"))
+    truth = [f.parent.name for f in files]
+    with tempfile.TemporaryDirectory() as work:
+        pipe = held_out_pipeline(args, Path(work))
+        photos = [load_rgb(f) for f in files]
+        rows = []
+
+        def multipose_only(image):
+            people = pipe.multipose.detect(image)
+            return pipe.classify_people(people)
+
+        for name, find in (("single-person chain (predict)", None),
+                           (f"MultiPose keypoints (--multi before; score >= {DEFAULT_MIN_PERSON_SCORE})",
+                            multipose_only),
+                           ("top-down (--multi now)", pipe.predict_people)):
+            start, inferences = time.perf_counter(), pipe.movenet.inferences + pipe.multipose.inferences
+            if find is None:
+                labels = [pipe.predict(p).label for p in photos]
+            else:
+                labels = [people[0].label if people else None for people in map(find, photos)]
+            ms = 1000 * (time.perf_counter() - start) / len(photos)
+            runs = (pipe.movenet.inferences + pipe.multipose.inferences - inferences) / len(photos)
+            right = sum(a == b for a, b in zip(labels, truth))
+            rows.append((name, right, ms, runs))
+        print(f"girl1 (held out): {len(files)} photos, one person each; top person")
+        print(f"{'keypoints':<58} {'accuracy':>16} {'ms/image':>9} {'inferences':>11}")
+        for name, right, ms, runs in rows:
+            print(f"{name:<58} {right / len(files):>7.3f} ({right}/{len(files)}) {ms:>9.1f} {runs:>11.2f}")
+
+        rng = np.random.default_rng(0)
+        scores = {"MultiPose keypoints": [0, 0], "top-down": [0, 0]}
+        for _ in range(args.pairs):
+            i, j = rng.choice(len(files), 2, replace=False)
+            image = Image.new("RGB", (600, 300))
+            image.paste(photos[i].resize((300, 300)), (0, 0))
+            image.paste(photos[j].resize((300, 300)), (300, 0))
+            regions = [(truth[i], (0, 0, 300, 300)), (truth[j], (300, 0, 600, 300))]
+            for name, find in (("MultiPose keypoints", multipose_only), ("top-down", pipe.predict_people)):
+                people = find(image)
+                match = found([p.box for p in people], [r for _, r in regions], containment=0.6)
+                scores[name][0] += sum(m is not None and people[m].label == label
+                                       for m, (label, _) in zip(match, regions))
+                scores[name][1] += sum(m is not None for m in match)
+        print(f"{args.pairs} pairs of two girl1 photos side by side (600x300): people found and named right")
+        for name, (right, seen) in scores.items():
+            print(f"  {name:<20} found {seen / (2 * args.pairs):.3f}, found and right {right / (2 * args.pairs):.3f}"
+                  f" ({right}/{2 * args.pairs})")
+
+
+def people_clip(rng: np.random.Generator, people: int, frames: int, block: int = 10):
+    """Frames of ``people`` girl1 people side by side on 960x360, each holding a class for ``block`` frames
+    (consecutive photos of that class) then another; per frame the truth ``[(label, region)]``."""
+    slot = 960 // people
+    plans = [[str(c) for c in rng.choice(CLASSES, frames // block + 1)] for _ in range(people)]
+    pools = {c: sorted((YOGA_TRAIN / c).glob("girl1_*.jpg")) for c in CLASSES}
+    starts = [{c: int(rng.integers(0, len(pools[c]) - block)) for c in CLASSES} for _ in range(people)]
+    clip = []
+    for k in range(frames):
+        image, truth = Image.new("RGB", (960, 360), (128, 128, 128)), []
+        for p in range(people):
+            label = plans[p][k // block]
+            photo = Image.open(pools[label][starts[p][label] + k % block]).convert("RGB").resize((300, 300))
+            x, y = p * slot + (slot - 300) // 2, 30
+            image.paste(photo, (x, y))
+            truth.append((label, (x, y, x + 300, y + 300)))
+        clip.append((image, truth))
+    return clip
+
+
+def video(args: argparse.Namespace) -> None:
+    from poseclass.pose.movenet import Crop
+    from poseclass.video.people import PeopleVideoClassifier
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as work:
+        pipe = held_out_pipeline(args, Path(work))
+        for people in args.people:
+            clip = people_clip(rng, people, args.frames)
+            print(f"{people} people, {len(clip)} frames (960x360, girl1 held out, a class change every 10 frames);"
+                  " reference: one single-pose pass per person per frame on their crop, timed frame by frame"
+                  " alongside (the same load)")
+            print(f"  {'people found by':<34} {'per-person per-frame accuracy':>30} {'ms/frame':>9} {'reference':>10}"
+                  f" {'x ref':>6} {'MultiPose runs':>15} {'single-pose/frame':>18}")
+            for every in [None, *args.every]:
+                clf = PeopleVideoClassifier(pipe, detect_every=every or 1)
+                if every is None:
+                    clf.pipeline = type(pipe)(pipe.movenet, pipe.classifier, None, pipe.multipose)
+                    clf.pipeline._people = pipe.multipose  # MultiPose keypoints on every frame (before)
+                runs, passes = pipe.multipose.inferences, pipe.movenet.inferences
+                right = total = 0
+                spent = reference = 0.0
+                for k, (image, truth) in enumerate(clip):
+                    start = time.perf_counter()
+                    results = clf.push(image, k / 10)
+                    spent += time.perf_counter() - start
+                    passes += len(truth)  # the reference's passes below are not the classifier's
+                    start = time.perf_counter()
+                    for _, (x0, y0, x1, _) in truth:  # the crops given (each photo is a 300 px square)
+                        pipe.movenet.detect_in(image, Crop(x0, y0, x1 - x0))
+                    reference += time.perf_counter() - start
+                    match = found([r.box for r in results], [r for _, r in truth], containment=0.6)
+                    right += sum(m is not None and results[m].label == label for m, (label, _) in zip(match, truth))
+                    total += len(truth)
+                ms, ref_ms = 1000 * spent / len(clip), 1000 * reference / len(clip)
+                name = "MultiPose every frame (before)" if every is None else f"top-down, MultiPose every {every}"
+                print(f"  {name:<34} {right / total:>21.3f} ({right}/{total}) {ms:>9.1f} {ref_ms:>10.1f}"
+                      f" {ms / ref_ms:>6.2f} {pipe.multipose.inferences - runs:>15}"
+                      f" {(pipe.movenet.inferences - passes) / len(clip):>18.2f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -216,6 +359,16 @@ def main() -> int:
     p = sub.add_parser("latency")
     p.add_argument("--scenes", type=int, default=10)
     p.set_defaults(func=latency)
+    p = sub.add_parser("topdown")
+    p.add_argument("--model", help="a model folder (default: train one with girl1 held out)")
+    p.add_argument("--pairs", type=int, default=100)
+    p.set_defaults(func=topdown)
+    p = sub.add_parser("video")
+    p.add_argument("--model", help="a model folder (default: train one with girl1 held out)")
+    p.add_argument("--people", type=int, nargs="+", default=[2, 3])
+    p.add_argument("--frames", type=int, default=60)
+    p.add_argument("--every", type=int, nargs="+", default=[1, 4, 8, 16])
+    p.set_defaults(func=video)
     args = parser.parse_args()
     args.func(args)
     return 0

@@ -131,6 +131,55 @@ def test_keypoints_feed_the_classifier_in_the_single_pose_frame(pipeline, people
     assert np.median(np.linalg.norm(single.xy[both] - person.pose.xy[both], axis=1)) <= 15
 
 
+def test_a_close_up_person_multipose_half_finds_is_read_whole(pipeline):
+    """girl1_tree086 (held out): MultiPose boxes her from the hips to the feet and its keypoints say chair;
+    top-down grows the crop from her hips and single-pose MoveNet reads her whole: tree, as plain predict."""
+    photo = load_rgb(YOGA_TRAIN / "tree" / "girl1_tree086.jpg")
+    found = pipeline.multipose.detect(photo)[0]
+    assert found.box[1] > 0.3 * photo.height  # MultiPose's box starts below her waist
+    people = pipeline.predict_people(photo)
+    assert [p.label for p in people] == ["tree"] == [pipeline.predict(photo).label]
+    assert people[0].box[1] < 0.2 * photo.height  # the box now holds her head too
+    assert people[0].score == found.score
+
+
+def test_person_crop_grows_a_half_found_person_to_the_whole_body():
+    """Hips and one knee confident, a box from the hips down: the crop reaches as far above the hips as below."""
+    from poseclass.pose.keypoints import INDEX, Pose
+    from poseclass.pose.people import person_crop
+
+    xy = np.full((17, 2), 150, np.float32)
+    scores = np.zeros(17, np.float32)
+    for name, point in (("left_hip", (158, 136)), ("right_hip", (126, 133)), ("left_knee", (151, 214))):
+        xy[INDEX[name]], scores[INDEX[name]] = point, 0.6
+    crop = person_crop(Pose(xy, scores, 300, 300), (62, 105, 172, 297))
+    assert crop.y0 <= 0 and crop.y0 + crop.side >= 297  # head (about y 20) to feet
+    assert crop.x0 <= 62 and crop.x0 + crop.side >= 172
+
+
+@pytest.fixture(scope="session")
+def held_out_photos(pipeline):
+    """The first photo of each class of the held-out subject that the single-person chain gets right."""
+    chosen = {}
+    for name in CLASSES:
+        for path in sorted((YOGA_TRAIN / name).glob(f"{HELD_OUT}_*.jpg")):
+            if pipeline.predict(path).label == name:
+                chosen[name] = load_rgb(path)
+                break
+    return chosen
+
+
+@pytest.mark.parametrize("pair", [("tree", "chair"), ("warrior", "dog"), ("cobra", "tree")])
+def test_two_held_out_photos_side_by_side_are_both_found_and_named(pair, pipeline, held_out_photos):
+    photos = held_out_photos
+    image, regions = composite([photos[c] for c in pair], ((0, 0, 300), (300, 0, 300)), (600, 300))
+    found = pipeline.predict_people(image)
+    for name, region in zip(pair, regions):
+        mine = max(found, key=lambda p: inside(p.box, region))
+        assert inside(mine.box, region) >= 0.6, (name, mine.box, region)
+        assert mine.label == name, (name, mine.predictions[:3])
+
+
 def test_nobody_is_an_empty_list(pipeline):
     assert pipeline.predict_people(np.full((480, 640, 3), 128, np.uint8)) == []
     noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
@@ -211,14 +260,15 @@ def test_cli_user_errors_are_one_line(argv, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
-def test_movenet_that_multi_would_not_use_is_refused(model_dir, capsys):
+def test_multi_reads_people_with_the_movenet_given(model_dir, capsys):
+    """--multi reads each person with the folder's single-pose MoveNet: --movenet replaces it, as for predict."""
     from poseclass.cli import main
 
-    image = str(YOGA_TRAIN / "tree" / sorted(p.name for p in (YOGA_TRAIN / "tree").glob("*.jpg"))[0])
+    image = str(YOGA_TRAIN / "tree" / "girl1_tree086.jpg")
     movenet = str(model_dir / json.loads((model_dir / "manifest.json").read_text())["movenet"]["file"])
-    assert main(["predict", image, "--model", str(model_dir), "--multi", "--movenet", movenet]) == 2
-    err = capsys.readouterr().err
-    assert "--movenet replaces the model folder's single-pose MoveNet" in err and err.count("\n") == 1
+    assert main(["predict", image, "--model", str(model_dir), "--multi", "--movenet", movenet, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [p["predictions"][0]["label"] for p in out[0]["people"]] == ["tree"]
 
 
 def test_cli_refuses_bad_people_options(capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -169,7 +170,8 @@ def test_trained_folder_carries_multipose_and_predicts_offline(folder, tree, mul
 
 
 def test_single_pose_folder_loads_movenet_only_when_asked(folder, tree, tmp_path, monkeypatch):
-    """``predict --multi`` on a single-pose folder builds MultiPose and the classifier, not single-pose MoveNet."""
+    """``predict`` on a single-pose folder never builds MultiPose; ``predict --multi`` builds it and reads each
+    person with the folder's single-pose MoveNet (top-down): each model once."""
     from poseclass.classify.pipeline import PosePipeline
     from poseclass.pose import litert
 
@@ -181,9 +183,16 @@ def test_single_pose_folder_loads_movenet_only_when_asked(folder, tree, tmp_path
     real = litert.interpreter
     monkeypatch.setattr(litert, "interpreter", lambda model, *a, **k: opened.append(model) or real(model, *a, **k))
     pipe = PosePipeline.load(copy)
-    pipe.predict_people(sorted((tree / "chair").glob("*.jpg"))[0])
-    assert not any("thunder" in str(path) for path in opened), opened
-    assert pipe.movenet.variant == "thunder-int8" and any("thunder-int8" in str(path) for path in opened)
+    photo = sorted((tree / "chair").glob("*.jpg"))[0]
+    pipe.predict(photo)
+    def movenets() -> list[str]:
+        return sorted(p.name for p in map(Path, opened) if p.name.startswith("movenet_"))
+
+    assert movenets() == ["movenet_thunder-int8.tflite"], opened
+    pipe.predict_people(photo)
+    pipe.predict_people(photo)
+    assert movenets() == ["movenet_multipose.tflite", "movenet_thunder-int8.tflite"], opened
+    assert pipe.movenet.variant == "thunder-int8" and pipe.people.movenet is pipe.movenet
 
 
 @pytest.mark.parametrize("argv,message", [

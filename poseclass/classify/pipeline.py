@@ -7,11 +7,14 @@ This module must never import TensorFlow (a test enforces it): a cold
 >>> result = pipe.predict("photo.jpg")
 >>> result.status, result.predictions[:2]
 ('ok', [('tree', 0.98), ('warrior', 0.01)])
->>> [(p.label, p.box) for p in pipe.predict_people("class.jpg")]   # MoveNet MultiPose: everyone
+>>> [(p.label, p.box) for p in pipe.predict_people("class.jpg")]   # everyone, read top-down
 [('tree', (12.0, 40.5, 220.3, 610.0)), ('chair', (300.1, 95.2, 512.8, 600.4))]
 
-A folder trained on MultiPose keypoints (``train --model multipose``) carries the MultiPose file:
-``predict`` classifies its most confident person and ``predict_people`` everyone, both with it.
+``predict_people`` reads several people top-down (:class:`~poseclass.pose.people.TopDown`): MultiPose
+finds them, the folder's own single-pose MoveNet reads each one on their crop, and the classifier sees
+the keypoints it was trained on. A folder trained on MultiPose keypoints (``train --pose-model
+multipose``) carries the MultiPose file: ``predict`` classifies its most confident person and
+``predict_people`` everyone, both with MultiPose's own keypoints.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from poseclass.errors import ImageError
 from poseclass.images import as_rgb
 from poseclass.pose.detector import PoseDetector, is_single_pose, open_detector
 from poseclass.pose.movenet import MoveNet
-from poseclass.pose.multipose import MultiPoseNet
+from poseclass.pose.multipose import MultiPoseNet, Person
+from poseclass.pose.people import TopDown
 
 
 class PosePipeline:
@@ -44,6 +48,7 @@ class PosePipeline:
                  folder: ModelFolder | None = None,
                  multipose: MultiPoseNet | Callable[[], MultiPoseNet] = MultiPoseNet) -> None:
         self._movenet, self._multipose = movenet, multipose
+        self._people: TopDown | MultiPoseNet | None = None
         self.classifier, self.folder = classifier, folder
         self.labels = classifier.labels
 
@@ -61,6 +66,19 @@ class PosePipeline:
         if callable(self._multipose):
             self._multipose = self._multipose()
         return self._multipose
+
+    @property
+    def people(self) -> TopDown | MultiPoseNet:
+        """What :meth:`predict_people` finds people with: :class:`TopDown` (MultiPose finds, single-pose
+        MoveNet reads) when the classifier was trained on single-pose keypoints; MultiPose alone when it was
+        trained on MultiPose's. Both answer ``detect(image, max_people, min_person_score)``."""
+        if self._people is None:
+            multipose_keypoints = self.folder is not None and not is_single_pose(self.folder.variant)
+            if multipose_keypoints or not isinstance(self.movenet, MoveNet):
+                self._people = self.multipose
+            else:
+                self._people = TopDown(self.multipose, self.movenet)
+        return self._people
 
     @classmethod
     def load(cls, model_dir: str | Path, movenet_path: str | Path | None = None, passes: int | None = None) -> PosePipeline:
@@ -98,12 +116,17 @@ class PosePipeline:
         max_people: int | None = None,
         min_person_score: float | None = None,
     ) -> list[PersonPrediction]:
-        """Everyone in one image (MoveNet MultiPose), most confident first, each classified; [] when nobody.
+        """Everyone in one image, most confident first, each classified; [] when nobody.
 
-        Each person's keypoints go to the unchanged classifier as a ``[1, 1, 17, 3]`` pose in the
-        single-pose frame (:meth:`Pose.as_movenet`). Raises :class:`ImageError` for an unreadable image.
+        MultiPose finds the people; each is read by :attr:`people` (single-pose MoveNet on their crop, for a
+        classifier trained on single-pose keypoints) and their keypoints go to the unchanged classifier as a
+        ``[1, 1, 17, 3]`` pose in the single-pose frame (:meth:`Pose.as_movenet`). Raises
+        :class:`ImageError` for an unreadable image.
         """
-        people = self.multipose.detect(image, max_people, min_person_score)
+        return self.classify_people(self.people.detect(image, max_people, min_person_score))
+
+    def classify_people(self, people: list[Person]) -> list[PersonPrediction]:
+        """Each of ``people`` (keypoints in image pixels) classified, in one classifier call."""
         if not people:
             return []
         probabilities = self.classifier.predict_proba(np.concatenate([p.pose.as_movenet() for p in people]))

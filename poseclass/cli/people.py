@@ -21,7 +21,9 @@ def add_multi_args(parser: argparse.ArgumentParser, overlay: bool = False) -> No
     """``--multi``, ``--max-people``, ``--min-person-score`` (and for predict, ``--overlay``)."""
     group = parser.add_argument_group(
         "several people", "--multi: MoveNet MultiPose Lightning finds up to 6 people per image (model from the cache, "
-        "or the model folder's own when it was trained with --pose-model multipose); "
+        "or the model folder's own when it was trained with --pose-model multipose); predict reads each person "
+        "again with the model folder's single-pose MoveNet on their own crop (top-down), unless the folder was "
+        "trained on MultiPose keypoints; "
         "--json gives per image {image, status, people: [{box, person_score, keypoints, ...}]}; "
         "nobody is an empty list, not an error. On a video each person keeps an id from frame to frame, with "
         "their own smoothing, segments and --count repetitions: one row per person per frame, a summary per person")
@@ -42,15 +44,6 @@ def check_multi_args(args: argparse.Namespace) -> None:
                         ("--overlay", getattr(args, "overlay", None) if args.command == "predict" else None)):
         if value is not None:
             raise UsageError(f"{flag} is for several people: add --multi")
-
-
-def refuse_unused_movenet(args: argparse.Namespace, variant: str) -> None:
-    """``--movenet`` replaces the model folder's own MoveNet; with ``--multi`` a single-pose folder never runs it."""
-    from poseclass.pose.detector import is_single_pose
-
-    if args.multi and args.movenet and is_single_pose(variant):
-        raise UsageError("--movenet replaces the model folder's single-pose MoveNet, which --multi does not use "
-                         "(it runs MultiPose from the model cache): leave --movenet out")
 
 
 def _report_people(args: argparse.Namespace, find: Callable, record: Callable, caption: Callable,
@@ -116,7 +109,6 @@ def predict_people(args: argparse.Namespace) -> int:
     from poseclass.classify.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(args.model, args.movenet)
-    refuse_unused_movenet(args, pipeline.folder.variant)
 
     def lines(j: int, person: object) -> list[str]:
         return [f"  person {j + 1}: {ranked(person.predictions, args.top_k)}  "

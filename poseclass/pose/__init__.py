@@ -3,7 +3,8 @@
 - :mod:`.keypoints`: the keypoint names, skeleton and :class:`~poseclass.pose.keypoints.Pose`;
 - :mod:`.models`: the registry of pose models (MoveNet variants, MultiPose), their cache and provisioning;
 - :mod:`.detector`: the :class:`~poseclass.pose.detector.PoseDetector` interface and ``open_detector``;
-- :mod:`.movenet`, :mod:`.multipose`: the detectors; :mod:`.litert`: interpreters; :mod:`.draw`: skeletons;
+- :mod:`.movenet`, :mod:`.multipose`: the detectors; :mod:`.people`: several people read top-down (MultiPose
+  finds, single-pose MoveNet reads each); :mod:`.litert`: interpreters; :mod:`.draw`: skeletons;
 - :mod:`.build`: converting Google's TF.js weights and the int8 build (needs the ``train`` extra).
 
 A new pose model is an entry in :data:`~poseclass.pose.models.VARIANTS` and, if it is a new kind

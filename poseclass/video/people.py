@@ -1,7 +1,12 @@
 """Video with several people: everyone MoveNet MultiPose finds, followed under one id each, classified over time.
 
-Each frame goes through MultiPose once; :class:`~poseclass.video.tracking.PeopleTracker`
-links the people to those of earlier frames, and each id gets its own
+People are read top-down, as still images are (:class:`~poseclass.pose.people.TopDown`): each
+tracked person keeps their own crop from frame to frame (the single-person tracking rule, per
+person), so in steady state a frame costs one single-pose MoveNet pass per person. MultiPose runs
+on the first frame, every ``detect_every`` frames after, and on any frame where a person's crop
+finds nobody, to find newcomers; only they cost a crop read of their own. (A model folder trained on
+MultiPose keypoints runs MultiPose on every frame and classifies its keypoints, as before.)
+:class:`~poseclass.video.tracking.PeopleTracker` links the people to those of earlier frames, and each id gets its own
 :class:`~poseclass.video.timeline.PersonTimeline` (One-Euro keypoints, smoothed probabilities,
 segments, repetitions), the same one the single-person :class:`~poseclass.video.person.VideoClassifier`
 uses. A person missed for a frame or two keeps their id and their smoothing; one gone longer than
@@ -25,19 +30,26 @@ import numpy as np
 from PIL import Image
 
 from poseclass.classify.pipeline import PosePipeline
+from poseclass.images import as_rgb
 from poseclass.pose.draw import draw_people
-from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, Box, box_dict, check_people_settings
+from poseclass.pose.movenet import Crop
+from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, Box, Person, box_dict, check_people_settings
+from poseclass.pose.people import TopDown, fragment, next_crop
 from poseclass.video import timeline
 from poseclass.video.filters import repetitions
 from poseclass.video.person import Frames
 from poseclass.video.timeline import FrameClock, FrameResult, PersonTimeline, VideoOptions
 from poseclass.video.tracking import MAX_AGE_S, PeopleTracker
 
+# MultiPose runs on every this many frames (and whenever a tracked person's crop finds nobody) to find
+# newcomers; chosen by `benchmarks/multipose.py video` (README: "Several people in a video").
+DETECT_EVERY = 8
+
 
 @dataclass
 class PersonFrameResult(FrameResult):
     """One person in one frame: a :class:`~poseclass.video.timeline.FrameResult` (status always ``ok``)
-    with their track id, MultiPose's box ``(x0, y0, x1, y1)`` in pixels and person score."""
+    with their track id, box ``(x0, y0, x1, y1)`` in pixels (around their keypoints) and MultiPose person score."""
 
     person: int = 0
     box: Box = (0.0, 0.0, 0.0, 0.0)
@@ -72,8 +84,12 @@ class PeopleVideoClassifier:
     """
 
     def __init__(self, pipeline: PosePipeline, options: VideoOptions | None = None, max_people: int | None = None,
-                 min_person_score: float | None = None, max_age_s: float = MAX_AGE_S, **settings: object) -> None:
-        """``options`` (a :class:`VideoOptions`) or its fields as keywords, as for ``VideoClassifier``."""
+                 min_person_score: float | None = None, max_age_s: float = MAX_AGE_S,
+                 detect_every: int = DETECT_EVERY, **settings: object) -> None:
+        """``options`` (a :class:`VideoOptions`) or its fields as keywords, as for ``VideoClassifier``;
+        ``detect_every``: run MultiPose on every this many frames to find newcomers (1: every frame)."""
+        if not isinstance(detect_every, int) or detect_every < 1:
+            raise ValueError(f"detect_every must be a whole number of at least 1, not {detect_every!r}")
         self.pipeline, self.labels = pipeline, list(pipeline.labels)
         self.options = VideoOptions.of(options, **settings)
         self.options.check(self.labels)  # now rather than at the first person
@@ -86,11 +102,16 @@ class PeopleVideoClassifier:
         self.people: dict[int, PersonTimeline] = {}  # the tracked people, by id
         self._gone: dict[int, dict[str, object]] = {}  # the summaries of people dropped by the tracker
         self.brief_people = 0  # people dropped with no segment and no repetition: counted, not kept
+        self.detect_every = detect_every
+        self.crops: dict[int, tuple[Crop, float]] = {}  # per tracked id: where to look next, last person score
+        self._since_detection = 0  # frames since MultiPose last ran
 
     def push(self, frame: Image.Image | np.ndarray, t: float) -> list[PersonFrameResult]:
         """Everyone in one frame shown at ``t`` seconds (timestamps must increase)."""
-        found = self.pipeline.multipose.detect(frame, self.max_people, self.min_person_score)
-        ids, dropped = self.tracker.update(found, t)
+        found, known = self._find(as_rgb(frame))
+        ids, dropped = self.tracker.update(found, t, known)
+        if isinstance(self.pipeline.people, TopDown):
+            self.crops = {i: (next_crop(person), person.score) for i, person in zip(ids, found)}
         for person_id in dropped:
             timeline = self.people.pop(person_id)
             timeline.leave()
@@ -109,6 +130,31 @@ class PeopleVideoClassifier:
                                              person_score=person.score))
         self.frames += 1
         return results
+
+    def _find(self, image: Image.Image) -> tuple[list[Person], list[int | None]]:
+        """This frame's people: each tracked one read on their own crop; MultiPose for newcomers on the first
+        frame, every ``detect_every`` frames and when a crop lost its person (nobody there, or two crops on one
+        body, or a crop that slid onto a piece of someone else: see :func:`~poseclass.pose.people.fragment`).
+        With each person, the track id they are known by (a crop's own; None for people MultiPose found)."""
+        reader = self.pipeline.people
+        if not isinstance(reader, TopDown):  # a classifier trained on MultiPose keypoints
+            return reader.detect(image, self.max_people, self.min_person_score), []
+        followed: list[Person] = []
+        known: list[int | None] = []
+        lost = False
+        for track_id, (crop, score) in self.crops.items():
+            person = reader.follow(image, crop, score)
+            if person is None or any(kept.duplicates(person) or fragment(person.box, kept.box) for kept in followed):
+                lost = True
+            else:
+                followed.append(person)
+                known.append(track_id)
+        self._since_detection += 1
+        if lost or not self.crops or self._since_detection >= self.detect_every:
+            self._since_detection = 0
+            people = reader.detect(image, self.max_people, self.min_person_score, followed)
+            return people, known[:len(people)]
+        return followed, known
 
     def run(self, frames: Frames) -> Iterator[list[PersonFrameResult]]:
         """:meth:`push` every ``(frame, seconds)`` of ``frames``, yielding each frame's people as they are ready."""

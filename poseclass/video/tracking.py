@@ -144,8 +144,12 @@ class PeopleTracker:
         self.tracks: list[Track] = []
         self._next_id = 1
 
-    def update(self, people: list[Person], t: float) -> tuple[list[int], list[int]]:
+    def update(self, people: list[Person], t: float,
+               known: list[int | None] | None = None) -> tuple[list[int], list[int]]:
         """The track id of each of ``people`` (same order), and the ids of the tracks dropped now.
+
+        ``known``: ids already known for some of ``people`` (None for the others), as when a tracked
+        person was read on their own crop: they keep them (while their track lives), the others are matched.
 
         Tracks older than ``max_age_s`` are dropped before matching, so a person gone longer
         comes back under a new id; when more than ``max_tracks`` are alive, the least recently
@@ -153,7 +157,7 @@ class PeopleTracker:
         """
         dropped = [track.id for track in self.tracks if t - track.last_seen > self.max_age_s]
         self.tracks = [track for track in self.tracks if track.id not in dropped]
-        ids = self._match(people, t)
+        ids = self._match(people, t, known)
         for i, person in enumerate(people):
             if ids[i] is None:
                 ids[i] = self._next_id
@@ -168,13 +172,19 @@ class PeopleTracker:
             del self.tracks[keep:]
         return ids, dropped
 
-    def _match(self, people: list[Person], t: float) -> list[int | None]:
-        """Each person's existing track id (None: no track fits), the most similar pairs linked first."""
+    def _match(self, people: list[Person], t: float, known: list[int | None] | None = None) -> list[int | None]:
+        """Each person's existing track id (None: no track fits), the known ones first, then the most similar
+        pairs."""
         expected = [track.expected(t) for track in self.tracks]
         pairs = sorted(((similarity(person, there), i, j) for i, person in enumerate(people)
                         for j, there in enumerate(expected)), reverse=True)
         ids: list[int | None] = [None] * len(people)
         taken: set[int] = set()
+        live = {track.id: j for j, track in enumerate(self.tracks)}
+        for i, track_id in enumerate(known or []):
+            if track_id in live and live[track_id] not in taken:
+                ids[i] = track_id
+                taken.add(live[track_id])
         for score, i, j in pairs:
             if score < self.min_similarity:
                 break
