@@ -11,11 +11,18 @@ from poseclass.pose import litert
 
 
 class Classifier:
-    """The exported pose classifier TFLite model on LiteRT (input ``[N,1,17,3]`` MoveNet keypoints)."""
+    """The exported pose classifier TFLite model on LiteRT (input ``[N,1,17,3]`` MoveNet keypoints).
 
-    def __init__(self, path: str | Path, labels: list[str], num_threads: int = 1) -> None:
+    ``unknown_below``: a pose whose top probability is under it is none of the classes ("unknown");
+    None answers every pose with its top class. The folder's manifest gives it (see
+    :mod:`poseclass.training.unknown`); callers may change it.
+    """
+
+    def __init__(self, path: str | Path, labels: list[str], num_threads: int = 1,
+                 unknown_below: float | None = None) -> None:
         self.path = Path(path)
         self.labels = labels
+        self.unknown_below = unknown_below
         self.interpreter = _load(self.path, num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]["index"]
@@ -38,6 +45,16 @@ class Classifier:
         self.interpreter.set_tensor(self._input["index"], x)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._output).copy()
+
+    def is_unknown(self, probabilities: np.ndarray) -> np.ndarray | bool:
+        """Whether each row of ``probabilities`` (or one vector) is "unknown": its top is under ``unknown_below``."""
+        top = np.max(probabilities, axis=-1)
+        unknown = np.zeros_like(top, bool) if self.unknown_below is None else top < self.unknown_below
+        return unknown if np.ndim(unknown) else bool(unknown)
+
+    def answers(self, probabilities: np.ndarray) -> np.ndarray:
+        """The class index of each row of ``probabilities``, -1 where it is "unknown"."""
+        return np.where(self.is_unknown(probabilities), -1, np.argmax(probabilities, axis=-1))
 
 
 def _load(path: Path, num_threads: int) -> object:

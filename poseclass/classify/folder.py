@@ -53,7 +53,9 @@ def contract(labels: list[str]) -> dict[str, object]:
         "output": {
             "dtype": "float32",
             "shape": [1, len(labels)],
-            "meaning": "class probabilities in labels.txt order (sum to 1)",
+            "meaning": "class probabilities in labels.txt order: they sum to 1 for a pose like the training "
+            "poses, and less for one unlike all of them; the pose is none of the classes (\"unknown\") when the "
+            "largest is under the manifest's unknown_below",
         },
     }
 
@@ -76,11 +78,13 @@ def write_model_folder(
     normalization: dict[str, object],
     training: dict[str, object],
     metrics: dict[str, object],
+    unknown: dict[str, object] | None = None,
 ) -> Path:
     """Write the TFLite model, labels.txt, its MoveNet, manifest.json and metrics.json (each atomically).
 
     ``movenet`` holds the MoveNet settings (:data:`MOVENET_SETTINGS`) and, from
-    ``preprocess.json``, the file the keypoints came from (:data:`MOVENET_SOURCE`).
+    ``preprocess.json``, the file the keypoints came from (:data:`MOVENET_SOURCE`). ``unknown``: how
+    the model tells a pose that is none of its classes, with its threshold ``unknown_below`` (None: never).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +96,8 @@ def write_model_folder(
         "model": TFLITE_NAME,
         "labels": labels,
         "contract": contract(labels),
+        "unknown_below": (unknown or {}).get("unknown_below"),
+        "unknown": unknown,
         "movenet": movenet,
         "normalization": normalization,
         "training": training,
@@ -155,6 +161,9 @@ def _check_manifest(path: Path, manifest: object) -> None:
         value = movenet.get(key)
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             raise wrong(f"movenet.{key} is {value!r}")
+    below = manifest.get("unknown_below")
+    if below is not None and (isinstance(below, bool) or not isinstance(below, (int, float)) or not 0 <= below <= 1):
+        raise wrong(f"unknown_below is {below!r}, not a probability")
     if movenet.get("variant", "thunder-int8") not in VARIANTS:
         raise wrong(f"movenet.variant {movenet['variant']!r} is not one of {', '.join(VARIANTS)}")
 
@@ -232,8 +241,14 @@ class ModelFolder:
         return self.file(str(self.manifest.get("model", TFLITE_NAME)))
 
     def classifier(self, num_threads: int = 1) -> Classifier:
-        """The classifier on LiteRT, with this folder's labels."""
-        return Classifier(self.classifier_path, self.labels, num_threads)
+        """The classifier on LiteRT, with this folder's labels and its "unknown" threshold."""
+        return Classifier(self.classifier_path, self.labels, num_threads, self.unknown_below)
+
+    @property
+    def unknown_below(self) -> float | None:
+        """The top probability under which a pose is "unknown" (None: the model answers every pose)."""
+        value = self.manifest.get("unknown_below")
+        return None if value is None else float(value)
 
     def movenet_file(self) -> Path | None:
         """The MoveNet file the folder carries, sha256-checked; None for folders written before it did.

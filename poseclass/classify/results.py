@@ -10,7 +10,8 @@ from poseclass.pose.multipose import Box, box_dict
 
 @dataclass
 class Prediction:
-    """One image's answer. ``status``: ``ok``, ``no_pose`` (nobody found) or ``error`` (unreadable)."""
+    """One image's answer. ``status``: ``ok``, ``unknown`` (a person in a pose that is none of the classes:
+    ``predictions`` still ranks them), ``no_pose`` (nobody found) or ``error`` (unreadable)."""
 
     image: str
     status: str
@@ -20,8 +21,8 @@ class Prediction:
 
     @property
     def label(self) -> str | None:
-        """The top class, or None when there is no answer."""
-        return self.predictions[0][0] if self.predictions else None
+        """The top class, or None when there is no answer (nobody, unreadable, or an unknown pose)."""
+        return self.predictions[0][0] if self.status == "ok" else None
 
     def to_dict(self, top_k: int | None = None) -> dict[str, object]:
         out: dict[str, object] = {
@@ -37,21 +38,25 @@ class Prediction:
 
 @dataclass
 class PersonPrediction:
-    """One person in a multi-person image: box ``(x0, y0, x1, y1)`` in pixels, person score, keypoints, classes."""
+    """One person in a multi-person image: box ``(x0, y0, x1, y1)`` in pixels, person score, keypoints, classes.
+    ``status``: ``ok``, or ``unknown`` when their pose is none of the classes."""
 
     box: Box
     score: float
     pose: Pose
     predictions: list[tuple[str, float]]
+    status: str = "ok"
 
     @property
-    def label(self) -> str:
-        return self.predictions[0][0]
+    def label(self) -> str | None:
+        """The top class, or None for an unknown pose."""
+        return self.predictions[0][0] if self.status == "ok" else None
 
     def to_dict(self, top_k: int | None = None) -> dict[str, object]:
         return {
             "box": box_dict(self.box),
             "person_score": round(self.score, 4),
+            "status": self.status,
             "predictions": [{"label": k, "probability": round(p, 6)} for k, p in self.predictions[:top_k]],
             "keypoints": self.pose.to_dicts(),
         }

@@ -39,6 +39,23 @@ fraction = number_type(float, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"
 share = number_type(float, lambda v: 0 <= v < 1, "from 0 (none) up to, not including, 1")
 
 
+def add_unknown(parser: argparse.ArgumentParser) -> None:
+    """``--unknown-below P`` / ``--no-unknown``: override the model folder's "unknown" threshold."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--unknown-below", type=fraction, metavar="P",
+                       help="call a pose unknown when its top probability is under P (default: the threshold the "
+                       "model learned at train time, in its manifest)")
+    group.add_argument("--no-unknown", action="store_true", help="always answer with the top class, never unknown")
+
+
+def set_unknown(args: argparse.Namespace, classifier: object) -> None:
+    """Apply ``--unknown-below`` / ``--no-unknown`` to a loaded classifier."""
+    if args.no_unknown:
+        classifier.unknown_below = None
+    elif args.unknown_below is not None:
+        classifier.unknown_below = args.unknown_below
+
+
 def progress(args: argparse.Namespace) -> bool:
     """Whether to show progress bars: not with ``--json`` or ``--quiet``."""
     return not (args.json or args.quiet)

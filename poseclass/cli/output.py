@@ -37,10 +37,18 @@ def ranked(predictions: list[tuple[str, float]], top_k: int | None) -> str:
     return ", ".join(f"{label} {p:.3f}" for label, p in predictions[:top_k])
 
 
+def answer(status: str, predictions: list[tuple[str, float]], top_k: int | None) -> str:
+    """``tree 0.981, chair 0.012``, or for a pose that is none of the classes ``unknown pose (closest: tree 0.41)``."""
+    if status == "unknown":
+        label, p = predictions[0]
+        return f"unknown pose (closest: {label} {p:.2f})"
+    return ranked(predictions, top_k)
+
+
 def prediction_line(result: Prediction, top_k: int | None) -> str:
     """One image's answer: its classes, or what went wrong (the reason names the file once)."""
-    if result.status == "ok":
-        return f"{result.image}: {ranked(result.predictions, top_k)}"
+    if result.status in ("ok", "unknown"):
+        return f"{result.image}: {answer(result.status, result.predictions, top_k)}"
     return result.error
 
 

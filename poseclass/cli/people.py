@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from poseclass.cli.args import number_type, output_paths
-from poseclass.cli.output import box_text, emit_json, keypoint_lines, ranked
+from poseclass.cli.args import number_type, output_paths, set_unknown
+from poseclass.cli.output import answer, box_text, emit_json, keypoint_lines
 from poseclass.errors import UsageError
 
 _max_people = number_type(int, lambda v: 1 <= v <= 6, "from 1 to 6 (MultiPose finds at most 6 people)")
@@ -109,11 +109,12 @@ def predict_people(args: argparse.Namespace) -> int:
     from poseclass.classify.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(args.model, args.movenet)
+    set_unknown(args, pipeline.classifier)
 
     def lines(j: int, person: object) -> list[str]:
-        return [f"  person {j + 1}: {ranked(person.predictions, args.top_k)}  "
+        return [f"  person {j + 1}: {answer(person.status, person.predictions, args.top_k)}  "
                 f"(person score {person.score:.2f}, {box_text(person.box)})"]
 
     return _report_people(
         args, lambda image: pipeline.predict_people(image, args.max_people, args.min_person_score),
-        lambda p: p.to_dict(args.top_k), lambda j, p: f"{p.label} {p.predictions[0][1]:.2f}", lines)
+        lambda p: p.to_dict(args.top_k), lambda j, p: f"{p.label or 'unknown'} {p.predictions[0][1]:.2f}", lines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from poseclass.cli.args import fraction, positive_int
+from poseclass.cli.args import add_unknown, fraction, positive_int, set_unknown
 from poseclass.cli.output import emit_json, prediction_line
 from poseclass.cli.people import add_multi_args, check_multi_args, predict_people
 from poseclass.errors import UsageError
@@ -36,11 +36,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="classify the person in each image or video",
                        description="MoveNet then the classifier, both on LiteRT (no TensorFlow: starts fast). "
                        "Exit status 1 when any image had no pose or could not be read. --json: a list of "
-                       "{image, status: ok|no_pose|error, predictions: [{label, probability}], keypoints, error}.")
+                       "{image, status: ok|unknown|no_pose|error, predictions: [{label, probability}], keypoints, "
+                       "error}. A pose unlike every class the model was taught is \"unknown\" (its classes are still "
+                       "ranked): see --unknown-below.")
     p.add_argument("images", nargs="*", metavar="IMAGE|VIDEO")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="a folder written by `poseclass train`")
     p.add_argument("--movenet", metavar="PATH.tflite", help="use this MoveNet TFLite file instead of the cache")
     p.add_argument("--top-k", type=positive_int, default=3, help="how many classes to show (default 3)")
+    add_unknown(p)
     add_video_args(p)
     add_multi_args(p, overlay=True)
     p.set_defaults(func=run)
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from poseclass.classify.pipeline import PosePipeline
 
     pipeline = PosePipeline.load(args.model, args.movenet)
+    set_unknown(args, pipeline.classifier)
     results = [pipeline.predict(name) for name in args.images]
     if args.json:
         emit_json([r.to_dict(args.top_k) for r in results])

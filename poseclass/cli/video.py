@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from poseclass.cli.args import output_paths, progress, writable
+from poseclass.cli.args import output_paths, progress, set_unknown, writable
 from poseclass.cli.output import csv_rows, json_line, video_summary_lines
 from poseclass.cli.people import check_multi_args
 from poseclass.errors import UsageError, VideoError
@@ -107,6 +107,7 @@ def predict_videos(args: argparse.Namespace, images: list[str]) -> int:
     outs = _paths(args.out, names, ".csv", "--out FRAMES.csv")
     annotated = _paths(args.annotate, names, ".mp4", "--annotate OUT.mp4")
     pipeline = PosePipeline.load(args.model, args.movenet)
+    set_unknown(args, pipeline.classifier)
     unknown = [c for c in options.count if c not in pipeline.labels]
     if unknown:
         raise UsageError(f"--count {unknown[0]}: the model's classes are {', '.join(pipeline.labels)}")

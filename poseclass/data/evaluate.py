@@ -27,15 +27,18 @@ def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: 
     """Metrics of the TFLite model over ``features`` plus the ``skipped`` images, which count as wrong.
 
     Stray files that are not images at all (``Thumbs.db``) and files the user excluded
-    (``--exclude``) are listed but are no answer to score.
+    (``--exclude``) are listed but are no answer to score. A pose the classifier calls "unknown"
+    is a wrong answer too (``n_unknown`` says how many).
     """
     probs = classifier.predict_proba(features)
+    answers = classifier.answers(probs)
     failed = [row for row in skipped if row.status not in (NOT_IMAGE, EXCLUDED)]
     y_true = np.concatenate([y, [labels.index(row.class_name) for row in failed]]).astype(np.int64)
-    y_pred = np.concatenate([probs.argmax(axis=1), -np.ones(len(failed))]).astype(np.int64)
+    y_pred = np.concatenate([answers, -np.ones(len(failed))]).astype(np.int64)
     result = summarize(y_true, y_pred, labels)
     counts = {status: sum(row.status == status for row in skipped) for status in ("no_pose", "unreadable", "error")}
-    result.update(model="tflite", n_no_pose=counts["no_pose"], n_unreadable=counts["unreadable"] + counts["error"],
+    result.update(model="tflite", n_unknown=int((answers < 0).sum()), unknown_below=classifier.unknown_below,
+                  n_no_pose=counts["no_pose"], n_unreadable=counts["unreadable"] + counts["error"],
                   n_not_image=sum(row.status == NOT_IMAGE for row in skipped),
                   n_excluded=sum(row.status == EXCLUDED for row in skipped),
                   failed=[{"file": r.file, "status": r.status, "reason": r.reason} for r in skipped])
@@ -43,8 +46,10 @@ def score(classifier: Classifier, features: np.ndarray, y: np.ndarray, skipped: 
 
 
 def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None = None, movenet_path: str | None = None,
-             progress: bool = True, picture: str | Path | None = None, executor: object | None = None) -> dict[str, object]:
-    """Accuracy of an exported model over ALL images of a labelled tree (no-pose and unreadable count as wrong)."""
+             progress: bool = True, picture: str | Path | None = None, executor: object | None = None,
+             unknown_below: float | None | str = "model") -> dict[str, object]:
+    """Accuracy of an exported model over ALL images of a labelled tree (no-pose, unreadable and unknown count
+    as wrong). ``unknown_below``: the folder's own threshold (``"model"``), another, or None for never unknown."""
     folder = ModelFolder.open(model_dir)
     labels = folder.labels
     result = cached_preprocess(data_dir, **folder.detector_settings, workers=workers,
@@ -56,7 +61,10 @@ def evaluate(data_dir: str | Path, model_dir: str | Path, *, workers: int | None
     rows = [read_csv(path, labels) for path in result.csv.values()]
     features = np.concatenate([r.features for r in rows])
     y = np.concatenate([r.y for r in rows])
-    metrics, _ = score(folder.classifier(), features, y, result.skipped, labels)
+    classifier = folder.classifier()
+    if unknown_below != "model":
+        classifier.unknown_below = unknown_below
+    metrics, _ = score(classifier, features, y, result.skipped, labels)
     metrics["picture"] = None
     if picture and available("matplotlib"):
         from poseclass.data.pictures import plot_confusion

@@ -290,6 +290,15 @@ def _raise_min_runtime(base: Any, head: Any) -> None:
         mine[0].data = np.frombuffer(padded, np.uint8).copy()
 
 
+def probabilities_description(folder: ModelFolder) -> str:
+    """What the probabilities output means, "unknown" included when the model has a threshold for it."""
+    text = "Probability of each pose class, in labels.txt order"
+    if folder.unknown_below is None:
+        return text + " (sums to 1)"
+    return (text + f"; the pose is none of the classes (unknown) when every probability is under "
+            f"{folder.unknown_below:g}, the score threshold (classifier clients then return no category)")
+
+
 def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
     """``model`` (from :func:`convert_fused`) with the metadata image classifiers read.
 
@@ -313,8 +322,8 @@ def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
     )
     image = TensorInfo(INPUT_NAME, "RGB photo letterboxed to a centred square, padded with black, resized to "
                        "the input size", image=True, mean=(0.0,), std=(1.0,), min=(0.0,), max=(255.0,))
-    probabilities = TensorInfo(PROBABILITIES_NAME, "Probability of each pose class, in labels.txt order",
-                               min=(0.0,), max=(1.0,), labels_file=LABELS_NAME)
+    probabilities = TensorInfo(PROBABILITIES_NAME, probabilities_description(folder), min=(0.0,), max=(1.0,),
+                               labels_file=LABELS_NAME, score_threshold=folder.unknown_below)
     keypoints = TensorInfo(KEYPOINTS_NAME, "17 COCO keypoints as (y, x, score); y and x in [0, 1] of the square input")
     return with_metadata(model, info, [image], [probabilities, keypoints],
                          {LABELS_NAME: folder.file(LABELS_NAME).read_bytes()})

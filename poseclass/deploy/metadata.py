@@ -38,14 +38,15 @@ METADATA_IDENTIFIER = b"M001"
 MODEL_IDENTIFIER = b"TFL3"
 # The reference populator computes this as the newest schema version among the members a
 # metadata buffer uses. Every member written here (tensor names and descriptions, Feature and
-# Image properties, NormalizationOptions, Stats, TENSOR_AXIS_LABELS files without a version)
+# Image properties, NormalizationOptions, ScoreThresholdingOptions, Stats, TENSOR_AXIS_LABELS files
+# without a version)
 # is in schema 1.0.0; writing a later member (e.g. AssociatedFile.version, 1.4.1) must raise it.
 MIN_PARSER_VERSION = "1.0.0"
 
 # Enum values of metadata_schema.fbs.
 _FEATURE_PROPERTIES, _IMAGE_PROPERTIES = 1, 2  # union ContentProperties
 _RGB = 1  # ColorSpaceType
-_NORMALIZATION_OPTIONS = 1  # union ProcessUnitOptions
+_NORMALIZATION_OPTIONS, _SCORE_THRESHOLDING_OPTIONS = 1, 3  # union ProcessUnitOptions
 _TENSOR_AXIS_LABELS = 2  # AssociatedFileType
 _FILE_TYPES = {0: "UNKNOWN", 1: "DESCRIPTIONS", 2: "TENSOR_AXIS_LABELS", 3: "TENSOR_VALUE_LABELS",
                4: "TENSOR_AXIS_SCORE_CALIBRATION", 5: "VOCABULARY", 6: "SCANN_INDEX_FILE"}
@@ -64,7 +65,9 @@ class TensorInfo:
     otherwise); ``mean``/``std`` are the NormalizationOptions a client applies before feeding a
     float input (MediaPipe requires them for float32 images, and takes 1 or 3 values);
     ``min``/``max`` are the tensor's value range (Stats); ``labels_file`` names an associated
-    file, given to :func:`with_metadata`, that labels the last axis (TENSOR_AXIS_LABELS).
+    file, given to :func:`with_metadata`, that labels the last axis (TENSOR_AXIS_LABELS);
+    ``score_threshold`` is the ScoreThresholdingOptions a classifier client applies by default
+    (MediaPipe's ImageClassifier drops every category scored under it).
     """
 
     name: str
@@ -75,6 +78,7 @@ class TensorInfo:
     min: tuple[float, ...] | None = None
     max: tuple[float, ...] | None = None
     labels_file: str | None = None
+    score_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if (self.mean is None) != (self.std is None) or len(self.mean or ()) != len(self.std or ()):
@@ -249,10 +253,16 @@ def _tensor(b: flatbuffers.Builder, t: TensorInfo) -> int:
     else:  # FeatureProperties has no fields
         properties, kind = _table(b, {}), _FEATURE_PROPERTIES
     fields[3] = _table(b, {1: properties}, {0: kind})  # Content: content_properties_type 0, content_properties 1
+    units = []  # ProcessUnit: options_type 0, options 1
     if t.mean is not None and t.std is not None:
         normalization = _table(b, {0: _floats(b, t.mean), 1: _floats(b, t.std)})  # NormalizationOptions: mean 0, std 1
-        unit = _table(b, {1: normalization}, {0: _NORMALIZATION_OPTIONS})  # ProcessUnit: options_type 0, options 1
-        fields[4] = _vector(b, [unit])
+        units.append(_table(b, {1: normalization}, {0: _NORMALIZATION_OPTIONS}))
+    if t.score_threshold is not None:
+        b.StartObject(1)  # ScoreThresholdingOptions: global_score_threshold 0 (float)
+        b.PrependFloat32Slot(0, t.score_threshold, 0.0)
+        units.append(_table(b, {1: b.EndObject()}, {0: _SCORE_THRESHOLDING_OPTIONS}))
+    if units:
+        fields[4] = _vector(b, units)
     stats = {slot: _floats(b, values) for slot, values in ((0, t.max), (1, t.min)) if values is not None}
     if stats:
         fields[5] = _table(b, stats)  # Stats: max 0, min 1
@@ -313,6 +323,14 @@ def _tables(t: Table, slot: int) -> list[Table]:
 
 
 def _read_tensor(t: Table) -> dict:
-    """A TensorMetadata as name, description and its associated files (name and type)."""
+    """A TensorMetadata as name, description, its associated files (name and type) and score threshold."""
     files = [{"name": _string(f, 0), "type": _FILE_TYPES.get(_byte(f, 2))} for f in _tables(t, 6)]  # name 0, type 2
-    return {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files}
+    threshold = None
+    for unit in _tables(t, 4):  # ProcessUnit: options_type 0, options 1
+        offset = unit.Offset(6)
+        if _byte(unit, 0) == _SCORE_THRESHOLDING_OPTIONS and offset:
+            options = Table(unit.Bytes, unit.Indirect(offset + unit.Pos))
+            found = options.Offset(4)
+            threshold = options.Get(flatbuffers.number_types.Float32Flags, found + options.Pos) if found else 0.0
+    return {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files,
+            "score_threshold": threshold}

@@ -259,8 +259,9 @@ class AnnotatedWriter:
             self._container.mux(packet)
 
     def _draw(self, image: Image.Image, result: FrameResult) -> Image.Image:
-        out = draw_pose(image, result.pose) if result.status == "ok" else image.copy()
-        top = f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label else "no person"
+        out = draw_pose(image, result.pose) if result.status != "no_pose" else image.copy()
+        top = (f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label
+               else "unknown pose" if result.status == "unknown" else "no person")
         lines = [top]
         lines += [f"{label}: {repetitions(n)}" for label, n in result.counts.items()]
         caption(ImageDraw.Draw(out), (6, 6), "\n".join(lines), font_of(max(11, image.height // 30)), margin=3)

@@ -48,7 +48,7 @@ DETECT_EVERY = 8
 
 @dataclass
 class PersonFrameResult(FrameResult):
-    """One person in one frame: a :class:`~poseclass.video.timeline.FrameResult` (status always ``ok``)
+    """One person in one frame: a :class:`~poseclass.video.timeline.FrameResult` (status ``ok`` or ``unknown``)
     with their track id, box ``(x0, y0, x1, y1)`` in pixels (around their keypoints) and MultiPose person score."""
 
     person: int = 0
@@ -182,4 +182,6 @@ def draw_tracked(image: Image.Image, people: list[PersonFrameResult]) -> Image.I
 
 def _caption(person: PersonFrameResult) -> str:
     counts = "".join(f", {label}: {repetitions(n)}" for label, n in person.counts.items())
+    if person.status == "unknown":
+        return f"#{person.person} unknown pose{counts}"
     return f"#{person.person} {person.label} {person.probability:.2f} held {person.hold_s:.1f} s{counts}"

@@ -59,8 +59,9 @@ class VideoOptions:
 
 @dataclass
 class FrameResult:
-    """One frame's answer. ``probabilities`` are smoothed, in label order (None when ``status`` is ``no_pose``);
-    ``pose`` has One-Euro-filtered keypoints (MoveNet's raw ones when nobody was found)."""
+    """One frame's answer. ``status``: ``ok``, ``unknown`` (the smoothed pose is none of the classes: no label,
+    no segment) or ``no_pose``. ``probabilities`` are smoothed, in label order (None when ``status`` is
+    ``no_pose``); ``pose`` has One-Euro-filtered keypoints (MoveNet's raw ones when nobody was found)."""
 
     index: int
     time_s: float
@@ -73,8 +74,8 @@ class FrameResult:
 
     @property
     def label(self) -> str | None:
-        """The top smoothed class, or None when nobody is in the frame."""
-        return None if self.probabilities is None else self.labels[int(np.argmax(self.probabilities))]
+        """The top smoothed class, or None when nobody is in the frame or the pose is unknown."""
+        return self.labels[int(np.argmax(self.probabilities))] if self.status == "ok" else None
 
     @property
     def probability(self) -> float:
@@ -154,7 +155,8 @@ class PersonTimeline:
         else:
             probabilities = self.smoother.update(None)
             self.keypoint_filter.reset()
-        result = FrameResult(index, t, "ok" if present else "no_pose", self.labels, probabilities, pose)
+        status = "no_pose" if probabilities is None else "unknown" if self.classifier.is_unknown(probabilities) else "ok"
+        result = FrameResult(index, t, status, self.labels, probabilities, pose)
         for counter, k in zip(self.counters, self._counted):
             counter.update(None if probabilities is None else float(probabilities[k]))
         self.segmenter.update(result.label, t, end)

@@ -1,0 +1,127 @@
+"""Real footage: a model's answers on hand-marked stretches of public yoga clips (issue 22).
+
+    .venv/bin/python benchmarks/realvideo.py --model MODEL_DIR --clips data/realvideo
+
+Every clip of ``realvideo/stretches.csv`` (staged by ``realvideo/stage.sh``; never committed) goes
+through the video path of ``poseclass predict CLIP`` (tracking, One-Euro keypoints, smoothed
+probabilities, "unknown"). The table gives, per stretch where a pose is clearly held, the share of
+frames answered right (taught poses: the stretch's class; untaught poses: ``unknown``), then the
+totals: taught frames right, untaught frames unknown, and taught frames wrongly called unknown.
+
+MoveNet's keypoints of each clip are cached (``--cache``, by the clip's sha256 and the model's
+MoveNet), so trying another model or threshold replays the clips in seconds.
+``--unknown-below P`` / ``--no-unknown`` override the model's threshold, as for ``predict``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import ROOT, table  # noqa: E402  (benchmarks/run.py: the table with the CPU's int8 line)
+
+from poseclass.classify.folder import ModelFolder  # noqa: E402
+from poseclass.classify.pipeline import PosePipeline  # noqa: E402
+from poseclass.files import sha256  # noqa: E402
+from poseclass.images import as_rgb  # noqa: E402
+from poseclass.pose.keypoints import Pose  # noqa: E402
+from poseclass.pose.movenet import MoveNet  # noqa: E402
+from poseclass.quiet import progress_bar  # noqa: E402
+from poseclass.video.io import read_video  # noqa: E402
+from poseclass.video.timeline import FrameClock, PersonTimeline  # noqa: E402
+from poseclass.video.tracking import PoseTracker  # noqa: E402
+
+STRETCHES = Path(__file__).resolve().parent / "realvideo" / "stretches.csv"
+
+
+def stretches(path: Path = STRETCHES) -> list[dict[str, object]]:
+    """The hand-marked stretches: clip, start_s, end_s, pose, taught (bool)."""
+    with open(path, newline="") as handle:
+        return [{**row, "start_s": float(row["start_s"]), "end_s": float(row["end_s"]), "taught": row["taught"] == "yes"}
+                for row in csv.DictReader(handle)]
+
+
+def keypoints(clip: Path, pipeline: PosePipeline, cache: Path, variant: str) -> dict[str, np.ndarray]:
+    """Per frame: time, tracked keypoints ``[17, 3]`` (x, y, score in pixels) and the frame size; cached."""
+    cached = cache / f"{clip.stem}-{sha256(clip)[:12]}-{variant}.npz"
+    if cached.exists():
+        return dict(np.load(cached))
+    tracker, times, poses, sizes = PoseTracker(pipeline.movenet), [], [], []
+    for frame, t in progress_bar(iterable=read_video(clip), desc=clip.name, unit="frame", leave=False):
+        pose = tracker.track(as_rgb(frame))
+        times.append(t)
+        poses.append(np.concatenate([pose.xy, pose.scores[:, None]], axis=1))
+        sizes.append((pose.width, pose.height))
+    found = {"t": np.asarray(times), "poses": np.asarray(poses, np.float32), "sizes": np.asarray(sizes)}
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(cached, **found)
+    return found
+
+
+def replay(found: dict[str, np.ndarray], pipeline: PosePipeline) -> list[tuple[float, str, str | None]]:
+    """(time, status, label) per frame: the cached keypoints through the video path's smoothing and rules."""
+    person, clock, out = PersonTimeline(pipeline.classifier), FrameClock(), []
+    for i, (t, points, (width, height)) in enumerate(zip(found["t"], found["poses"], found["sizes"])):
+        pose = Pose(points[:, :2].copy(), points[:, 2].copy(), int(width), int(height))
+        result = person.update(i, pose, float(t), clock.tick(float(t)), MoveNet.has_person(pose))
+        out.append((float(t), result.status, result.label))
+    return out
+
+
+def score(frames: list[tuple[float, str, str | None]], stretch: dict[str, object]) -> tuple[int, int, int]:
+    """(frames in the stretch, frames answered right, frames called unknown)."""
+    inside = [(s, label) for t, s, label in frames if stretch["start_s"] - 1e-6 <= t <= stretch["end_s"] + 1e-6]
+    unknown = sum(s == "unknown" for s, _ in inside)
+    right = sum(label == stretch["pose"] for _, label in inside) if stretch["taught"] else unknown
+    return len(inside), right, unknown
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a model folder (e.g. trained on yoga10's train/)")
+    parser.add_argument("--clips", default=str(ROOT / "data" / "realvideo"), help="the staged clips")
+    parser.add_argument("--cache", default=str(Path.home() / ".cache" / "poseclass" / "realvideo"))
+    parser.add_argument("--unknown-below", type=float)
+    parser.add_argument("--no-unknown", action="store_true")
+    parser.add_argument("--per-stretch", action="store_true", help="one row per stretch, not per pose")
+    args = parser.parse_args()
+    pipeline = PosePipeline.load(args.model)
+    if args.no_unknown or args.unknown_below is not None:
+        pipeline.classifier.unknown_below = None if args.no_unknown else args.unknown_below
+    variant, clips = ModelFolder.open(args.model).variant, Path(args.clips)
+    marked = stretches()
+    missing = sorted({s["clip"] for s in marked if not (clips / s["clip"]).exists()})
+    if missing:
+        sys.exit(f"{clips}: missing {', '.join(missing)}; stage them with benchmarks/realvideo/stage.sh")
+    answers = {clip: replay(keypoints(clips / clip, pipeline, Path(args.cache), variant), pipeline)
+               for clip in sorted({s["clip"] for s in marked})}
+    rows, totals = [], defaultdict(lambda: np.zeros(3, int))
+    per_pose = defaultdict(lambda: np.zeros(3, int))
+    for s in marked:
+        n, right, unknown = score(answers[s["clip"]], s)
+        totals["taught" if s["taught"] else "untaught"] += (n, right, unknown)
+        per_pose[(s["taught"], s["pose"])] += (n, right, unknown)
+        if args.per_stretch:
+            rows.append([s["clip"], f"{s['start_s']:.1f}-{s['end_s']:.1f}", s["pose"], "yes" if s["taught"] else "no",
+                         n, f"{right / max(n, 1):.0%}", f"{unknown / max(n, 1):.0%}"])
+    if not args.per_stretch:
+        rows = [["", "", pose, "yes" if taught else "no", n, f"{right / max(n, 1):.0%}", f"{unknown / max(n, 1):.0%}"]
+                for (taught, pose), (n, right, unknown) in sorted(per_pose.items(), key=lambda kv: (not kv[0][0], kv[0][1]))]
+    taught, untaught = totals["taught"], totals["untaught"]
+    rows += [["all", "", "taught poses", "yes", taught[0], f"{taught[1] / taught[0]:.1%}", f"{taught[2] / taught[0]:.1%}"],
+             ["all", "", "untaught poses", "no", untaught[0], f"{untaught[1] / untaught[0]:.1%}",
+              f"{untaught[2] / untaught[0]:.1%}"]]
+    below = pipeline.classifier.unknown_below
+    table(f"Real clips, {Path(args.model).name} (unknown below {below if below is not None else 'never'})",
+          ["clip", "seconds", "pose", "taught", "frames", "right", "unknown"], rows)
+    print("right: taught poses answered with their class; untaught poses answered unknown")
+
+
+if __name__ == "__main__":
+    main()
