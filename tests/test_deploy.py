@@ -100,7 +100,7 @@ def test_the_fused_model_as_an_app_runs_it(deployed):
     for name in IMAGES:
         probs, keypoints = run(fused, app_letterbox(POSE_TEST / name, size)[None].astype(np.uint8))
         assert probs.shape == (1, len(labels)) and keypoints.shape == (1, 1, 17, 3)
-        assert abs(float(probs.sum()) - 1) < 1e-4
+        assert float(probs.sum()) <= 1 + 1e-4  # the classes only: the rest is what none of them has ("unknown")
         if name == "image3.jpeg":
             assert labels[int(probs.argmax())] == "tree" == max(expected[name], key=expected[name].get)
 

@@ -26,11 +26,11 @@ def test_gradients_equal_tensorflows(poses, heads, mirror):
     x, y = x[:32], y[:32]
     config = replace(C.TrainConfig(), dropout=0.0, keypoint_dropout=0.0, heads=heads, mirror=mirror)
     C.seed_everything(0)
-    model = C.build_model(k, config)
+    model = C.build_models(k, config)[0]  # the network that is fitted: with its "other" class (k + 1 outputs)
     variables = [v for layer in C._dense_by_head(model) for v in (layer.kernel, layer.bias)]
     features = np.asarray(model.get_layer("normalize")(x))
     weights = np.linspace(0.5, 2, len(y)).astype(np.float32)
-    trainer = fastfit._Trainer(features, y, k, config, [v.numpy() for v in variables], weights)
+    trainer = fastfit._Trainer(features, y, k + 1, config, [v.numpy() for v in variables], weights)
     got = {}
     trainer._adam = lambda lr: got.setdefault("grads", [g.copy() for head in trainer.net.grads
                                                         for layer in head for g in layer])
@@ -47,9 +47,10 @@ def test_gradients_equal_tensorflows(poses, heads, mirror):
 def test_same_seed_same_model_and_it_is_the_keras_models(poses):
     x, y, k = poses
     config = C.TrainConfig(epochs=20)
-    first, history, kept = C.train(x, y, k, config, verbose=0)
-    second, _, _ = C.train(x, y, k, config, verbose=0)
-    other, _, _ = C.train(x, y, k, replace(config, seed=1), verbose=0)
+    first, history, kept, rule = C.train(x, y, k, config, verbose=0)
+    second, _, _, again = C.train(x, y, k, config, verbose=0)
+    other, _, _, _ = C.train(x, y, k, replace(config, seed=1), verbose=0)
+    assert rule == again  # the "unknown" threshold too
     assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights()))
     assert not all(np.array_equal(a, b) for a, b in zip(first.get_weights(), other.get_weights()))
     assert kept == 20 and len(history["loss"]) == 20 and history["loss"][-1] < history["loss"][0]
@@ -60,7 +61,7 @@ def test_early_stopping_keeps_the_best_epoch(poses):
     x, y, k = poses
     val = (x[::5], y[::5])
     config = C.TrainConfig(epochs=200, early_stopping=True, patience=5)
-    model, history, kept = C.train(x, y, k, config, val, verbose=0)
+    model, history, kept, _ = C.train(x, y, k, config, val, verbose=0)
     losses = history["val_loss"]
     assert len(losses) < 200  # stopped
     assert kept == int(np.argmin(losses)) + 1 and len(losses) == kept + 5

@@ -234,7 +234,7 @@ def test_cli_predict_and_detect_multi(model_dir, people, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in out] == ["ok", "ok"]
     assert sorted(p["predictions"][0]["label"] for p in out[0]["people"]) == ["chair", "tree"]
-    assert set(out[0]["people"][0]) == {"box", "person_score", "predictions", "keypoints"}
+    assert set(out[0]["people"][0]) == {"box", "person_score", "status", "predictions", "keypoints"}
     assert out[1]["people"] == []
     drawn = Image.open(out[0]["overlay"])
     assert drawn.size == image.size and np.abs(np.asarray(drawn, int) - np.asarray(image, int)).max() > 0

@@ -210,9 +210,11 @@ def test_identities_hold_while_two_people_cross(pipeline, crossing):
     rows = []
     for frame in clf.run(read_video(clip)):
         assert [r.person for r in frame] == sorted(r.person for r in frame)
-        assert all(r.status == "ok" and r.index == frame[0].index for r in frame)
+        # a person half hidden behind the other may be "unknown" (None below, so counted wrong)
+        assert all(r.status in ("ok", "unknown") and r.index == frame[0].index for r in frame)
         rows += [(r.index, r.person, r.box, r.label) for r in frame]
     identity = check_identities(rows, regions)
+    assert sum(label is None for *_, label in rows) <= 0.05 * len(rows)
 
     summary = clf.summary()
     assert summary["frames"] == FRAMES and summary["duration_s"] == pytest.approx(FRAMES / FPS)

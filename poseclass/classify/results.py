@@ -28,6 +28,7 @@ class Prediction:
         out: dict[str, object] = {
             "image": self.image,
             "status": self.status,
+            "label": self.label,
             "predictions": [{"label": k, "probability": round(p, 6)} for k, p in self.predictions[:top_k]],
             "keypoints": self.pose.to_dicts() if self.pose else None,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from poseclass.cli.args import add_exclude, add_pose_model, positive_int, progress, share
+from poseclass.cli.args import add_exclude, add_pose_model, fraction, positive_int, progress, share
 from poseclass.cli.output import emit_json, metrics_lines
 
 
@@ -31,6 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stop after 30 epochs without a lower validation loss and restore the "
                    "best epoch's weights")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
+    unknown = p.add_mutually_exclusive_group()
+    unknown.add_argument("--unknown-quantile", type=fraction, metavar="SHARE", default=0.99,
+                         help="\"unknown\": the model learns, from the training poses alone, a top probability under "
+                         "which a pose is none of its classes, set so that about SHARE of new poses of its classes "
+                         "stay named (default 0.99; lower says unknown more often)")
+    unknown.add_argument("--no-unknown", action="store_true",
+                         help="always name one of the classes (no \"other\" class, no threshold)")
     p.add_argument("--workers", type=positive_int, default=None, help="preprocess processes (default: all cores)")
     p.add_argument("--no-fused", action="store_true", help="skip building pose_fused.tflite (see `poseclass deploy`)")
     p.add_argument("--force", action="store_true",
@@ -45,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     require(TRAIN, "tensorflow", "keras", "pandas", "sklearn", "matplotlib", what="poseclass train")
     from poseclass.training import train
 
-    settings = {"mirror": not args.no_mirror, "early_stopping": args.early_stopping}
+    settings = {"mirror": not args.no_mirror, "early_stopping": args.early_stopping, "unknown": not args.no_unknown,
+                "unknown_quantile": args.unknown_quantile}
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     result = train.train(
@@ -83,11 +91,18 @@ def _report(result: object) -> list[str]:
                      f"accuracy {m['train']['accuracy']:.3f}")
     if "test" in m:
         lines += metrics_lines("test (exported TFLite model, every test image)", m["test"])
-        if m["test"]["n_no_pose"] or m["test"]["n_unreadable"]:
-            lines.append(f"  counted as wrong: {m['test']['n_no_pose']} no pose, {m['test']['n_unreadable']} unreadable")
+        wrong = {"no pose": m["test"]["n_no_pose"], "unreadable": m["test"]["n_unreadable"],
+                 "unknown pose": m["test"].get("n_unknown", 0)}
+        if any(wrong.values()):
+            lines.append("  counted as wrong: " + ", ".join(f"{n} {what}" for what, n in wrong.items() if n))
         if m["test"]["n_excluded"]:
             lines.append(f"  note: {m['test']['n_excluded']} test images were excluded: "
                          "this is not a score over every test image")
+    if m.get("unknown"):
+        u = m["unknown"]
+        lines.append(f"unknown: a pose is none of the classes when its top probability is under {u['unknown_below']:.3f} "
+                     f"(learned on {u['folds']} folds by {u['folds_by']}; keeps {u['out_of_fold_kept']:.1%} of "
+                     "training poses the fold models never saw)")
     lines.append(f"TFLite vs Keras max |difference|: {m['tflite_vs_keras_max_abs_diff']:.2e}")
     lines.append(f"\nmodel folder: {result.model_dir} (pose_classifier.tflite with labels in its metadata, its "
                  "MoveNet, labels.txt, manifest.json, pose_classifier.keras, metrics.json)")

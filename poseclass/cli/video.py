@@ -66,7 +66,7 @@ def _classify(args: argparse.Namespace, pipeline: PosePipeline, options: VideoOp
         with csv_rows(out, header) as rows:
             for image, t in reader:
                 results = clf.push(image, t) if args.multi else [clf.push(image, t)]
-                found += any(result.status == "ok" for result in results)
+                found += any(result.status in ("ok", "unknown") for result in results)
                 for result in results:
                     if rows is not None:
                         rows.writerow(result.csv_row())

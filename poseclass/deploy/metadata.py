@@ -323,7 +323,8 @@ def _tables(t: Table, slot: int) -> list[Table]:
 
 
 def _read_tensor(t: Table) -> dict:
-    """A TensorMetadata as name, description, its associated files (name and type) and score threshold."""
+    """A TensorMetadata as name, description, its associated files (name and type) and, when it has one,
+    its score threshold (``ScoreThresholdingOptions``)."""
     files = [{"name": _string(f, 0), "type": _FILE_TYPES.get(_byte(f, 2))} for f in _tables(t, 6)]  # name 0, type 2
     threshold = None
     for unit in _tables(t, 4):  # ProcessUnit: options_type 0, options 1
@@ -332,5 +333,5 @@ def _read_tensor(t: Table) -> dict:
             options = Table(unit.Bytes, unit.Indirect(offset + unit.Pos))
             found = options.Offset(4)
             threshold = options.Get(flatbuffers.number_types.Float32Flags, found + options.Pos) if found else 0.0
-    return {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files,
-            "score_threshold": threshold}
+    found = {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files}
+    return found if threshold is None else {**found, "score_threshold": threshold}

@@ -125,7 +125,7 @@ def page_settings(folder: ModelFolder) -> dict[str, object]:
     """``model.json``: what the page needs besides the model, taken from the constants the CLI uses.
 
     ``unknown_below``: the page answers "unknown" when the top probability is under it; None
-    (never) until the folder's classifier carries such a rule (manifest ``unknown_below``).
+    (never) for a folder trained with ``--no-unknown`` (manifest ``unknown_below``).
     """
     from poseclass.deploy.fused import graph_variant
     from poseclass.pose.models import VARIANTS

@@ -227,6 +227,22 @@ class Blend(keras.layers.Layer):
         return {**super().get_config(), "weight": self.weight}
 
 
+@keras.saving.register_keras_serializable(package="poseclass")
+class KnownClasses(keras.layers.Layer):
+    """``[N, K+1]`` → ``[N, K]``: the real classes' probabilities, without the *other* class and not
+    renormalised, so what the network gave *other* lowers them all (see :mod:`poseclass.training.unknown`)."""
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def call(self, probabilities):
+        return probabilities[:, :self.num_classes]
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
 @dataclass
 class TrainConfig:
     """Everything that shapes a trained model; written to the manifest."""
@@ -263,6 +279,11 @@ class TrainConfig:
     # "numpy": the training loop of poseclass.training.fastfit (same model, loss, optimizer and
     # schedule as Keras fit, ~20x faster); "keras": Keras fit, as before issue 21.
     trainer: str = "numpy"
+    # "unknown" (issue 22): an extra *other* class trained on synthetic negatives, and the top
+    # probability under which a pose is none of the classes, learned out of fold so that
+    # ``unknown_quantile`` of new known poses are kept (poseclass.training.unknown).
+    unknown: bool = True
+    unknown_quantile: float = 0.99
 
 
 def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
@@ -271,8 +292,15 @@ def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
 
 
 def build_models(num_classes: int, config: TrainConfig) -> tuple[keras.Model, keras.Model]:
-    """(the network gradient descent fits, the model exported). The same model unless ``knn_per_class``:
-    then the exported one blends the fitted network with a k-NN head on the same normalised features."""
+    """(the network gradient descent fits, the model exported). The same model unless ``knn_per_class``
+    (the exported one blends the fitted network with a k-NN head on the same normalised features) or
+    ``unknown`` (the network has one more class, *other*, which the exported model leaves out)."""
+    if config.unknown and config.knn_per_class > 0:
+        raise ValueError("unknown and knn_per_class cannot be combined: pass unknown=False with a k-NN head")
+    if config.unknown:
+        network = build_models(num_classes + 1, replace(config, unknown=False))[0]
+        return network, keras.Model(network.input, KnownClasses(num_classes, name="known_classes")(network.output),
+                                    name="pose_classifier")
     inputs = keras.Input(INPUT_SHAPE, name="movenet_keypoints")
     features = PoseNormalization(config.use_scores, config.normalization, name="normalize")(inputs)
     augment = PoseAugment(config.rotation, config.stretch, config.shear, config.scale, config.jitter,
@@ -362,11 +390,14 @@ def prototypes(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConf
 
 def train(
     x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig,
-    validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1,
-) -> tuple[keras.Model, dict[str, list[float]], int]:
-    """Fit a new model; return it, its history, and the epoch whose weights it has (1-based).
+    validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1, groups: np.ndarray | None = None,
+) -> tuple[keras.Model, dict[str, list[float]], int, dict[str, object] | None]:
+    """Fit a new model; return it, its history, the epoch whose weights it has (1-based), and its
+    "unknown" rule (None when ``config.unknown`` is off).
 
-    That is the last epoch, or with ``early_stopping`` the best one on validation, restored.
+    That epoch is the last, or with ``early_stopping`` the best one on validation, restored.
+    ``groups``: who or what each training pose comes from, so the "unknown" threshold is learned on
+    whole groups the fold models never saw.
     """
     seed_everything(config.seed)
     model, final = build_models(num_classes, config)
@@ -380,18 +411,80 @@ def train(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    weights = class_weights(y, num_classes) if config.class_weights else None
     from poseclass.training import fastfit
 
+    initial = [v.numpy() for v in model.trainable_weights]
+    fitted_x, fitted_y = with_negatives(x, y, num_classes, config) if config.unknown else (x, y)
+    classes = num_classes + 1 if config.unknown else num_classes
+    weights = class_weights(fitted_y, classes) if config.class_weights else None
+    steps = same_steps(config, len(y), len(fitted_y))
     if config.trainer == "numpy" and fastfit.supported(config):
-        history, best_epoch = _fit_numpy(model, x, y, num_classes, config, validation, weights, verbose)
+        history, best_epoch = _fit_numpy(model, fitted_x, fitted_y, classes, steps, validation, weights, verbose)
     else:
-        history, best_epoch = _fit_keras(model, x, y, config, validation, weights, verbose)
+        history, best_epoch = _fit_keras(model, fitted_x, fitted_y, steps, validation, weights, verbose)
     if config.knn_per_class > 0 and not config.knn_in_training:
         final.get_layer("prototype_vote").set_weights([prototypes(x, y, num_classes, config)])
         final.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # for evaluate(); not fitted
-        model = final
-    return model, {k: [float(v) for v in vals] for k, vals in history.items()}, best_epoch
+    rule = learn_unknown(x, y, num_classes, config, initial, groups) if config.unknown else None
+    return final, {k: [float(v) for v in vals] for k, vals in history.items()}, best_epoch, rule
+
+
+def same_steps(config: TrainConfig, poses: int, rows: int) -> TrainConfig:
+    """``config`` with batches as much larger as the negatives made the data, so an epoch has as many
+    steps as without them (training time and the schedule stay those of the poses alone)."""
+    return replace(config, batch_size=max(config.batch_size, round(config.batch_size * rows / max(poses, 1))))
+
+
+def _normalized(points: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """MoveNet keypoints ``[N,1,17,3]`` → normalised (y, x, score) ``[N,17,3]`` (scores kept whatever the model uses)."""
+    layer = PoseNormalization(True, config.normalization)
+    return np.asarray(layer(np.asarray(points, np.float32).reshape(-1, *INPUT_SHAPE)))
+
+
+def with_negatives(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig,
+                   seed_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The training poses plus synthetic poses of none of the classes, labelled ``num_classes`` (*other*).
+
+    The negatives are normalised poses, which the model's own normalisation leaves as they are, so
+    they join the MoveNet keypoints as inputs.
+    """
+    from poseclass.training.unknown import UnknownRule, negatives
+
+    made = negatives(_normalized(x, config), np.asarray(y), UnknownRule(config.unknown_quantile),
+                     config.seed + seed_offset, lambda f: _normalized(f, config))
+    return (np.concatenate([np.asarray(x, np.float32).reshape(-1, *INPUT_SHAPE), made[:, None]]),
+            np.concatenate([np.asarray(y), np.full(len(made), num_classes)]))
+
+
+def learn_unknown(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainConfig, initial: list[np.ndarray],
+                  groups: np.ndarray | None) -> dict[str, object]:
+    """The "unknown" threshold, out of fold: fold models (the numpy trainer, from the same initial
+    weights) answer training poses they never saw; ``unknown_below`` keeps ``unknown_quantile`` of them."""
+    from poseclass.training import fastfit
+    from poseclass.training.unknown import UnknownRule, folds, threshold
+
+    rule = UnknownRule(config.unknown_quantile)
+    y = np.asarray(y)
+    x = np.asarray(x, np.float32).reshape(-1, *INPUT_SHAPE)
+    model_features = PoseNormalization(config.use_scores, config.normalization)
+    top = np.empty(len(y))
+    splits = folds(y, rule, groups, config.seed)
+    for i, (fit, held) in enumerate(splits):
+        fx, fy = with_negatives(x[fit], y[fit], num_classes, config, seed_offset=i + 1)
+        weights = class_weights(fy, num_classes + 1) if config.class_weights else None
+        sample_weight = np.asarray([weights[int(c)] for c in fy], np.float32) if weights else None
+        fold_config = replace(same_steps(config, len(fit), len(fy)), early_stopping=False,
+                              epochs=max(1, round(config.epochs * rule.fold_epochs)))
+        fitted, _, _ = fastfit.fit(np.asarray(model_features(fx)), fy, num_classes + 1, fold_config, initial,
+                                   None, sample_weight)
+        probs = fastfit.predict_proba(np.asarray(model_features(x[held])), num_classes + 1, fold_config, fitted)
+        top[held] = probs[:, :num_classes].max(axis=1)
+    below = threshold(top, rule)
+    return {"unknown_below": below, "rule": "unknown when the largest class probability is under unknown_below",
+            "method": "an extra 'other' class trained on synthetic poses (chimera, bent limb, turned, blend), "
+                      "left out of the exported model",
+            "quantile": rule.quantile, "folds": len(splits), "folds_by": "groups" if groups is not None else
+            "stratified random", "out_of_fold_kept": float((top >= below).mean())}
 
 
 TRAINERS = ("numpy", "keras")
@@ -504,11 +597,14 @@ class PoseClassifier:
         self.history: dict[str, list[float]] = {}
         self.best_epoch = 0
         self.metrics: dict[str, object] = {}
+        self.unknown: dict[str, object] | None = None  # how the model says "none of my classes" (see train)
 
     @classmethod
-    def create(cls, train_data, validation_data=None, config: TrainConfig | None = None, verbose: int = 1, **overrides) -> PoseClassifier:
+    def create(cls, train_data, validation_data=None, config: TrainConfig | None = None, verbose: int = 1,
+               groups: list[str] | None = None, **overrides) -> PoseClassifier:
         """Train on a KeypointDataset for ``epochs``; ``validation_data`` is scored every epoch (and, with
-        ``early_stopping=True``, decides when to stop and which epoch's weights to keep)."""
+        ``early_stopping=True``, decides when to stop and which epoch's weights to keep). ``groups``: the
+        group of each training pose (e.g. the person), for learning the "unknown" threshold."""
         unknown = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
         if unknown:
             raise TypeError(f"unknown training setting {unknown[0]!r}")
@@ -516,14 +612,17 @@ class PoseClassifier:
         movenet = {k: train_data.meta[k] for k in (*MOVENET_SETTINGS, *MOVENET_SOURCE) if k in train_data.meta}
         clf = cls(train_data.labels, config, movenet)
         validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
-        clf.fit(train_data.features(), train_data.y, validation, verbose)
+        clf.fit(train_data.features(), train_data.y, validation, verbose,
+                                                                        None if groups is None else np.asarray(groups))
         if validation_data is not None:
             clf.metrics["validation"] = clf.evaluate(validation_data)
         return clf
 
-    def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1) -> PoseClassifier:
+    def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1,
+            groups: list[str] | None = None) -> PoseClassifier:
         """sklearn-style: ``x`` is ``[N,1,17,3]`` MoveNet keypoints, ``y`` class indices into ``labels``."""
-        self.model, self.history, self.best_epoch = train(x, np.asarray(y), len(self.labels), self.config, validation, verbose)
+        self.model, self.history, self.best_epoch, self.unknown = train(x, np.asarray(y), len(self.labels), self.config,
+                                                                        validation, verbose, groups)
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -568,7 +667,7 @@ class PoseClassifier:
             "mirror_average": self.config.mirror,
         }
         out = write_model_folder(out_dir, to_tflite(self.model), self.labels, self.movenet, normalization,
-                                 training, self.metrics)
+                                 training, self.metrics, self.unknown)
         self.model.save(out / KERAS_NAME)
         return out
 
@@ -579,6 +678,8 @@ class PoseClassifier:
         training = dict(manifest["training"])
         known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__}
         known["hidden"] = tuple(known.get("hidden", TrainConfig.hidden))
+        known.setdefault("unknown", False)  # folders from before "unknown" have no *other* class
         clf = cls(list(manifest["labels"]), TrainConfig(**known), dict(manifest["movenet"]))
+        clf.unknown = manifest.get("unknown")
         clf.model = keras.models.load_model(Path(model_dir) / KERAS_NAME)
         return clf

@@ -300,3 +300,9 @@ def fit(
     if config.early_stopping and best_weights is not None:
         return best_weights, history, best_epoch + 1
     return trainer.net.weights(), history, len(history["loss"])
+
+
+def predict_proba(features: np.ndarray, num_classes: int, config: object, weights: list[np.ndarray]) -> np.ndarray:
+    """Class probabilities ``[N, K]`` of fitted ``weights`` (as :func:`fit` returns them) on normalised ``features``."""
+    trainer = _Trainer(features, np.zeros(len(features), np.int64), num_classes, config, weights, None)
+    return trainer.predict(trainer.f)

@@ -107,12 +107,15 @@ def _train_into(out: Path, splits: dict[str, KeypointDataset], group_pattern: st
         raise DatasetError("the training data has only one class with keypoints; a classifier needs two or more.")
     share = validation_share(validation_fraction, group_pattern, "test" in splits, bool(settings.get("early_stopping")))
     train_data, val_data = train_val.split(share, group_pattern, seed) if share else (train_val, None)
-    clf = PoseClassifier.create(train_data, val_data, verbose=verbose, seed=seed, **settings)
+    groups = train_data.groups(group_pattern) if group_pattern else None
+    clf = PoseClassifier.create(train_data, val_data, verbose=verbose, seed=seed, groups=groups, **settings)
     clf.export(out)
     labels = clf.labels
     folder = ModelFolder.open(out)
     exported = folder.classifier()
     metrics = dict(clf.metrics)
+    if clf.unknown is not None:
+        metrics["unknown"] = clf.unknown
     metrics["split"] = {"train": len(train_data), "validation": len(val_data) if val_data is not None else 0,
                         "validation_by": (f"groups of /{group_pattern}/" if group_pattern else "stratified random")
                         if val_data is not None else "none: every training image is fitted"}
