@@ -159,6 +159,30 @@ def test_frame_rows_end_with_each_counters_count_and_state():
     assert FrameClock().duration == 0.0
 
 
+def test_an_unknown_pose_makes_no_progress():
+    """The model unsure (status unknown, no label): the counter reads the probabilities like any low ones."""
+    import numpy as np
+
+    from poseclass.pose.keypoints import Pose
+
+    class Unsure:  # a classifier that calls every pose unknown: top probability under 0.5
+        labels, unknown_below = ["chair", "tree", "warrior"], 0.5
+
+        def predict_proba(self, keypoints: np.ndarray) -> np.ndarray:
+            return np.array([[0.45, 0.3, 0.25]])
+
+        def is_unknown(self, probabilities: np.ndarray) -> bool:
+            return bool(np.max(probabilities) < self.unknown_below)
+
+    pose = Pose(np.full((17, 2), 50, np.float32), np.ones(17, np.float32), 100, 100)
+    for options in (VideoOptions(count=("chair",)), VideoOptions(count=("any",), count_from="tree")):
+        person, clock = PersonTimeline(Unsure(), options), FrameClock()
+        results = [person.update(i, pose, i / 10, clock.tick(i / 10)) for i in range(30)]
+        assert {r.status for r in results} == {"unknown"} and person.counts() == dict.fromkeys(options.count, 0)
+        still = "waiting" if options.count_from else "outside"
+        assert {state for r in results for state in r.rep_states.values()} == {still}
+
+
 # --- real clips ---------------------------------------------------------------------------------
 
 REPS, STAND, HALF = 3, 8, 5  # frames at 10 a second: 0.8 s standing, 0.5 s of chair each side of the dip

@@ -173,7 +173,7 @@ class PersonTimeline:
         status = "no_pose" if probabilities is None else "unknown" if self.classifier.is_unknown(probabilities) else "ok"
         result = FrameResult(index, t, status, self.labels, probabilities, pose)
         by_class = None if probabilities is None else dict(zip(self.labels, map(float, probabilities)))
-        for counter in self.counters:  # an unknown pose feeds its own (low) probabilities: no progress
+        for counter in self.counters:  # an unknown pose counts by its probabilities like any other: low, no progress
             counter.update(by_class, t)
         self.segmenter.update(result.label, t, end)
         result.hold_s = self.segmenter.current()[1]
