@@ -81,7 +81,7 @@ def main() -> None:
     rows = [[clip, exercise, true, *counted[clip]] for clip, exercise, true in marked]
     errors = [sum(abs(row[3 + k] - row[2]) for row in rows) for k in range(len(RULES))]
     exact = [f"{sum(row[3 + k] == row[2] for row in rows)}/{len(rows)}" for k in range(len(RULES))]
-    rows += [["sum of |counted - true|", "", "", *errors], ["clips counted exactly", "", "", *exact]]
+    rows += [["sum of abs(counted - true)", "", "", *errors], ["clips counted exactly", "", "", *exact]]
     table(f"Squats counted on real clips, {Path(args.model).name}", ["clip", "exercise", "true squats", *RULES], rows)
 
 
