@@ -33,8 +33,9 @@ from poseclass.images import as_rgb  # noqa: E402
 from poseclass.pose.keypoints import Pose  # noqa: E402
 from poseclass.pose.movenet import MoveNet  # noqa: E402
 from poseclass.quiet import progress_bar  # noqa: E402
+from poseclass.video.filters import FrameClock  # noqa: E402
 from poseclass.video.io import read_video  # noqa: E402
-from poseclass.video.timeline import FrameClock, PersonTimeline  # noqa: E402
+from poseclass.video.timeline import PersonTimeline  # noqa: E402
 from poseclass.video.tracking import PoseTracker  # noqa: E402
 
 STRETCHES = Path(__file__).resolve().parent / "realvideo" / "stretches.csv"

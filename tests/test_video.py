@@ -14,7 +14,7 @@ import pytest
 from conftest import HELD_OUT, YOGA_TRAIN
 from PIL import Image
 
-from poseclass.video.filters import OneEuro, RepCounter, Segmenter, Smoother
+from poseclass.video.filters import OneEuro, Segmenter, Smoother
 
 av = pytest.importorskip("av")
 
@@ -82,18 +82,6 @@ def test_smoother_is_an_ema_that_forgets_at_no_person():
     assert np.allclose(smoother.update([0.2, 0.8]), [0.2, 0.8])  # no memory of the person before the gap
     with pytest.raises(ValueError):
         Smoother(alpha=0)
-
-
-def test_rep_counter_needs_both_thresholds_and_counts_on_exit():
-    counter = RepCounter("squat", enter=0.6, exit=0.4)
-    assert not any(counter.update(p) for p in [0.5, 0.55, 0.45, 0.58, 0.42] * 4)  # hovering: never entered
-    assert counter.count == 0
-    done = [counter.update(p) for p in (0.7, 0.5, 0.45, 0.3)]  # enter, stay (0.5 and 0.45 are above exit), leave
-    assert done == [False, False, False, True] and counter.count == 1
-    counter.update(0.9)
-    assert counter.update(None) and counter.count == 2  # nobody in the frame ends the repetition
-    with pytest.raises(ValueError):
-        RepCounter("squat", enter=0.4, exit=0.6)
 
 
 def test_one_euro_removes_jitter_when_still_and_follows_fast_moves():
@@ -300,7 +288,7 @@ def test_help_states_the_real_defaults():
     predict = build_parser()._subparsers._group_actions[0].choices["predict"]
     text = " ".join(predict.format_help().split())
     for value in (smoothing.ENTER_PROBABILITY, smoothing.EXIT_PROBABILITY, smoothing.SMOOTHING_ALPHA,
-                  smoothing.MIN_SEGMENT_S):
+                  smoothing.MIN_SEGMENT_S, smoothing.ENTER_HOLD_S, smoothing.EXIT_HOLD_S):
         assert f"(default {value})" in text
 
 

@@ -267,8 +267,8 @@ def test_cli_rows_and_summary_are_per_person(model_dir, crossing, tmp_path, monk
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
     rows, summary = lines[:-1], lines[-1]
-    assert set(rows[0]) == {"frame", "time_s", "person", "status", "label", "probabilities", "box", "person_score",
-                            "keypoints"}
+    assert set(rows[0]) == {"frame", "time_s", "person", "status", "label", "probabilities", "counts", "rep_states",
+                            "box", "person_score", "keypoints"}
     identity = check_identities([(r["frame"], r["person"], tuple(r["box"].values()), r["label"]) for r in rows],
                                 regions)
     assert summary["video"] == str(clip) and summary["frames"] == FRAMES
@@ -285,6 +285,7 @@ def test_cli_rows_and_summary_are_per_person(model_dir, crossing, tmp_path, monk
         table = list(csv.reader(handle))
     assert table[0][:5] == ["frame", "time_s", "person", "status", "label"]
     assert table[0][10:15] == ["x0", "y0", "x1", "y1", "person_score"] and table[0][15] == "nose_x"
+    assert table[0][-2:] == ["reps_chair", "rep_state_chair"]
     assert len(table) - 1 == len(rows) and all(len(row) == len(table[0]) for row in table)
     assert out.startswith(f"{clip}: {FRAMES} frames, {FRAMES / FPS:.1f} s, ")
     for track in identity:

@@ -36,6 +36,7 @@ def number_type(cast: type, ok: Callable[[float], bool], rule: str) -> Callable[
 
 positive_int = number_type(int, lambda v: v >= 1, "at least 1")
 fraction = number_type(float, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)")
+seconds = number_type(float, lambda v: v >= 0, "0 or more seconds")
 share = number_type(float, lambda v: 0 <= v < 1, "from 0 (none) up to, not including, 1")
 
 

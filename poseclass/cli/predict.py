@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from poseclass.cli.args import add_unknown, fraction, positive_int, set_unknown
+from poseclass.cli.args import add_unknown, fraction, positive_int, seconds, set_unknown
 from poseclass.cli.output import emit_json, prediction_line
 from poseclass.cli.people import add_multi_args, check_multi_args, predict_people
 from poseclass.errors import UsageError
@@ -24,9 +24,23 @@ def add_video_args(parser: argparse.ArgumentParser) -> None:
     video.add_argument("--camera", type=int, metavar="N", help="read webcam N live instead (Ctrl-C ends it)")
     video.add_argument("--out", metavar="FRAMES.csv", help="write the per-frame rows here (with --json: only the summary on stdout)")
     video.add_argument("--annotate", metavar="OUT.mp4", help="write the video with skeleton, label, hold timer and counts")
-    video.add_argument("--count", action="append", metavar="CLASS", help="count repetitions of CLASS (repeatable)")
-    video.add_argument("--enter", type=fraction, help="a repetition starts at this smoothed probability (default 0.6)")
-    video.add_argument("--exit", type=fraction, help="... and is counted when it falls to this (default 0.4)")
+    video.add_argument("--count", action="append", metavar="CLASS",
+                       help="count repetitions of CLASS (repeatable): one each time the person enters CLASS and leaves "
+                       "it, both held (see --enter-s, --exit-s); with --from, one per cycle UP -> CLASS -> UP")
+    video.add_argument("--from", dest="count_from", metavar="UP",
+                       help="count each --count CLASS as a cycle from the pose UP and back, e.g. --count chair --from "
+                       "tree for squats from standing: CLASS need only be reached, not held, since the bottom of a "
+                       "movement often reads as other classes too; --count any --from UP counts any held move away")
+    video.add_argument("--enter", type=fraction,
+                       help="a repetition starts once the smoothed probability has stayed at or above this for "
+                       "--enter-s (default 0.6)")
+    video.add_argument("--exit", type=fraction,
+                       help="... and is counted once it has stayed at or below this for --exit-s (default 0.4)")
+    video.add_argument("--enter-s", type=seconds, metavar="SECONDS",
+                       help="how long --enter must hold: a shorter flicker starts nothing (default 0.2)")
+    video.add_argument("--exit-s", type=seconds, metavar="SECONDS",
+                       help="how long --exit must hold: a shorter dip (the bottom of a squat reading as another "
+                       "class for a moment) does not split a repetition in two (default 0.5)")
     video.add_argument("--alpha", type=fraction, help="weight of each new frame in the probability average (default 0.6)")
     video.add_argument("--min-segment", type=float, metavar="SECONDS",
                        help="a class must hold this long to start a segment (default 0.5)")
@@ -59,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         return predict_videos(args, not_videos)
     if not args.images:
         raise UsageError("give at least one IMAGE or VIDEO, or --camera N")
-    video_only = [flag for flag, value in (("--out", args.out), ("--annotate", args.annotate), ("--count", args.count))
-                  if value]
+    video_only = [flag for flag, value in (("--out", args.out), ("--annotate", args.annotate), ("--count", args.count),
+                                           ("--from", args.count_from), ("--enter-s", args.enter_s),
+                                           ("--exit-s", args.exit_s)) if value is not None]
     if video_only:
         raise UsageError(f"{video_only[0]} is for videos, and no input is a video")
     check_multi_args(args)

@@ -38,12 +38,28 @@ def _options(args: argparse.Namespace) -> VideoOptions:
     from poseclass.video.timeline import VideoOptions
 
     options = VideoOptions.of(alpha=args.alpha, count=tuple(args.count or ()), enter=args.enter, exit=args.exit,
-                              min_segment_s=args.min_segment)
+                              min_segment_s=args.min_segment, count_from=args.count_from, enter_s=args.enter_s,
+                              exit_s=args.exit_s)
     if options.exit >= options.enter:
         raise UsageError(f"--exit ({options.exit:g}) must be below --enter ({options.enter:g})")
     if options.min_segment_s < 0:
         raise UsageError(f"--min-segment must be 0 or more seconds, not {options.min_segment_s:g}")
+    if options.count_from is not None and not options.count:
+        raise UsageError(f"--from {options.count_from} says where repetitions start: add --count CLASS "
+                         "(or --count any)")
+    if options.count_from in options.count:
+        raise UsageError(f"--count {options.count_from} --from {options.count_from}: a cycle needs two poses; "
+                         "count the pose it goes to, or --count any")
     return options
+
+
+def _check_classes(options: VideoOptions, labels: list[str]) -> None:
+    """--count and --from must name the model's classes (``any`` only with --from): one line saying which are."""
+    missing = options.missing(labels)
+    if missing:
+        option, name = missing
+        hint = " (--count any needs --from UP)" if missing == ("count", "any") else ""
+        raise UsageError(f"--{option} {name}: the model's classes are {', '.join(labels)}{hint}")
 
 
 def _classify(args: argparse.Namespace, pipeline: PosePipeline, options: VideoOptions, reader: VideoReader,
@@ -58,7 +74,7 @@ def _classify(args: argparse.Namespace, pipeline: PosePipeline, options: VideoOp
                                            min_person_score=args.min_person_score)
     else:
         clf = VideoClassifier(pipeline, options)
-    header = (people.csv_header if args.multi else timeline.csv_header)(clf.labels)
+    header = (people.csv_header if args.multi else timeline.csv_header)(clf.labels, options.count)
     writer = io.AnnotatedWriter(annotate, reader.fps) if annotate else None
     error, found = None, 0
     bar = progress_bar(total=reader.total, desc=reader.name, unit="frame", disable=not progress(args))
@@ -108,9 +124,7 @@ def predict_videos(args: argparse.Namespace, images: list[str]) -> int:
     annotated = _paths(args.annotate, names, ".mp4", "--annotate OUT.mp4")
     pipeline = PosePipeline.load(args.model, args.movenet)
     set_unknown(args, pipeline.classifier)
-    unknown = [c for c in options.count if c not in pipeline.labels]
-    if unknown:
-        raise UsageError(f"--count {unknown[0]}: the model's classes are {', '.join(pipeline.labels)}")
+    _check_classes(options, list(pipeline.labels))
     failed = False
     for name, out, annotate in zip(names, outs, annotated):
         try:

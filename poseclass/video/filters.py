@@ -9,7 +9,9 @@ three-hour recording all run in constant memory.
   a lot while it is still (no jitter). Its cut-offs are in hertz, so real timestamps matter.
 - :class:`Smoother` — exponential moving average of class probabilities (MediaPipe's pose
   classifier does the same), so the top class does not flicker between frames.
-- :class:`RepCounter` — counts entries into one class with hysteresis, counted on exit.
+- :class:`RepCounter` — repetitions of one class: an entry that holds, counted when an exit has held.
+- :class:`CycleCounter` — repetitions as ``UP -> DOWN -> UP`` cycles, each pose held, counted back at UP.
+- :class:`FrameClock` — when each frame stops showing, so holds are measured in seconds, not frames.
 - :class:`Segmenter` — turns the per-frame top class into segments (label, start, end), with a
   minimum length, so a short flicker never starts a segment of its own.
 """
@@ -17,6 +19,7 @@ three-hour recording all run in constant memory.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +36,17 @@ SMOOTHING_ALPHA = 0.6
 ENTER_PROBABILITY = 0.6
 EXIT_PROBABILITY = 0.4
 MIN_SEGMENT_S = 0.5
+# Chosen on real footage (benchmarks/reps/FINDINGS.md: 10 public clips, 69 repetitions marked by hand): a rise
+# must hold 0.2 s to start a repetition (jumping jacks flicker through `chair` for 0.2-0.3 s), a dip 0.5 s to end
+# one (the bottom of a squat often reads as another class for a moment); 0.5 s is also MIN_SEGMENT_S.
+ENTER_HOLD_S = 0.2
+EXIT_HOLD_S = 0.5
+# With `--count DOWN --from UP`, DOWN counts as reached at this probability in any frame of the excursion.
+DOWN_REACHED = 0.5
+ANY = "any"  # `--count any --from UP`: any held excursion away from UP is a repetition
+OUTSIDE, ENTERING, INSIDE, LEAVING = "outside", "entering", "inside", "leaving"
+WAITING, UP, AWAY, DOWN, RETURNING = "waiting", "up", "away", "down", "returning"
+_EPSILON = 1e-9  # holds are differences of time stamps: 0.3 - 0.1 falls just short of 0.2
 
 
 def repetitions(n: int) -> str:
@@ -108,31 +122,175 @@ class Smoother:
         return self.value.copy()
 
 
-class RepCounter:
-    """Repetitions of one class: entered at probability >= ``enter``, counted on leaving at <= ``exit``.
+class FrameClock:
+    """Frame times of a stream: when it started and when its latest frame stops showing.
 
-    The gap between the two thresholds (hysteresis, as in MediaPipe's counter) keeps a
-    probability hovering around one threshold from counting many times. A frame with no
-    person (``None``) counts as leaving the class.
+    The next frame's time is not known yet, so the latest frame is taken to last as long as the
+    gap before it (a repeated or reordered timestamp keeps the previous gap).
     """
 
-    def __init__(self, label: str, enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY) -> None:
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.step = 0.0
+
+    def tick(self, t: float) -> float:
+        """Note a frame shown at ``t`` seconds; when it stops showing."""
+        self.step = t - self.last if self.last is not None and t > self.last else self.step
+        self.last = t
+        self.first = t if self.first is None else self.first
+        return t + self.step
+
+    @property
+    def duration(self) -> float:
+        return 0.0 if self.first is None else self.last + self.step - self.first
+
+
+class Held:
+    """Whether a probability is in a state, by the held rule both repetition counters share.
+
+    ``outside`` -> ``entering`` at p >= ``enter``; ``inside`` once that has lasted ``enter_s`` seconds.
+    ``inside`` -> ``leaving`` at p <= ``exit``; ``outside`` once that has lasted ``exit_s`` seconds.
+    A rise shorter than ``enter_s`` or a dip shorter than ``exit_s`` changes nothing, and times
+    are the frames' own (time stamps), so the rule is the same at 24, 30 or 60 frames a second.
+    ``None`` (no evidence) is neither high nor low: it breaks a rise or a dip under way.
+    """
+
+    def __init__(self, enter: float, exit: float, enter_s: float, exit_s: float) -> None:
         if not 0 <= exit < enter <= 1:
             raise ValueError(f"need 0 <= exit < enter <= 1, not enter {enter!r}, exit {exit!r}")
-        self.label, self.enter, self.exit = label, enter, exit
-        self.count = 0
-        self.inside = False
+        if enter_s < 0 or exit_s < 0:
+            raise ValueError(f"hold times must be 0 or more seconds, not {enter_s!r} and {exit_s!r}")
+        self.enter, self.exit, self.enter_s, self.exit_s = enter, exit, enter_s, exit_s
+        self.state = OUTSIDE
+        self.clock = FrameClock()
+        self._since = 0.0  # when the rise or dip under way began
 
-    def update(self, probability: float | None) -> bool:
-        """Feed the class's smoothed probability for one frame; True when this frame completes a repetition."""
-        if not self.inside:
-            self.inside = probability is not None and probability >= self.enter
+    def update(self, probability: float | None, t: float) -> bool:
+        """Feed one frame shown at ``t`` seconds; True when it changes ``inside`` to ``outside`` or back."""
+        end = self.clock.tick(t)
+        was_inside = self.state in (INSIDE, LEAVING)
+        toward = (probability is not None and probability <= self.exit) if was_inside else (
+            probability is not None and probability >= self.enter)
+        if not toward:
+            self.state = INSIDE if was_inside else OUTSIDE
             return False
-        if probability is None or probability <= self.exit:
-            self.inside = False
-            self.count += 1
-            return True
-        return False
+        if self.state in (INSIDE, OUTSIDE):
+            self.state, self._since = (LEAVING if was_inside else ENTERING), t
+        if end - self._since < (self.exit_s if was_inside else self.enter_s) - _EPSILON:
+            return False
+        self.state = OUTSIDE if was_inside else INSIDE
+        return True
+
+    @property
+    def inside(self) -> bool:
+        """In the state: entered and not yet left (``leaving`` is still inside)."""
+        return self.state in (INSIDE, LEAVING)
+
+
+class RepCounter:
+    """Repetitions of one class: an entry into the class that holds, then an exit that holds.
+
+    States ``outside``, ``entering``, ``inside``, ``leaving`` (:class:`Held`): a repetition begins once the
+    smoothed probability has stayed >= ``enter`` for ``enter_s`` seconds and is counted once it has
+    stayed <= ``exit`` for ``exit_s``. So a dip inside one repetition (the bottom of a deep squat
+    reading as another class) shorter than ``exit_s`` is not a second repetition, and a flicker
+    shorter than ``enter_s`` is none. Measured on real footage (``benchmarks/reps.py``). A frame with
+    nobody counts as p = 0.
+    """
+
+    def __init__(self, label: str, enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY,
+                 enter_s: float = ENTER_HOLD_S, exit_s: float = EXIT_HOLD_S) -> None:
+        self.label = label
+        self.held = Held(enter, exit, enter_s, exit_s)
+        self.count = 0
+
+    @property
+    def state(self) -> str:
+        return self.held.state
+
+    def update(self, probabilities: Mapping[str, float] | None, t: float) -> bool:
+        """Feed one frame's smoothed probabilities by class (None: nobody), shown at ``t`` seconds;
+        True when this frame completes a repetition."""
+        done = self.held.update(0.0 if probabilities is None else probabilities[self.label], t) and not self.held.inside
+        self.count += done
+        return done
+
+    def finish(self, flush: bool = False) -> bool:
+        """The stream has ended. A repetition still open is counted only with ``flush`` (off in the CLI: on
+        real footage people walking out mid-movement added false counts); True when one was."""
+        done = flush and self.held.inside
+        self.count += done
+        self.held.state = OUTSIDE
+        return done
+
+    def leave(self) -> bool:
+        """The person is gone for good: nobody from now on, a dip that outlasts any ``exit_s``, ends a
+        repetition under way, and it counts."""
+        return self.finish(flush=True)
+
+
+class CycleCounter:
+    """Repetitions as cycles ``UP -> DOWN -> UP`` (``--count DOWN --from UP``), each held, counted back at UP.
+
+    UP is :class:`Held` on p_UP: confirmed once p_UP >= ``enter`` has lasted ``enter_s``, left once
+    p_UP <= ``exit`` (an excursion away from UP) has lasted ``exit_s``. A repetition is counted when
+    UP is confirmed again after a held excursion that reached DOWN: p_DOWN >= ``DOWN_REACHED`` in some
+    frame from the excursion's start until UP is back (*reached*, not held: at the bottom real people
+    read as other classes too). ``down`` None (``--count any``): any held excursion counts.
+    An excursion before the first UP is not a repetition, and frames with nobody confirm nothing
+    (a cut or a missed detection is not standing up). States: ``waiting`` (no UP yet), ``up``,
+    ``leaving``, ``away`` (excursion held, DOWN not reached yet), ``down``, ``returning``.
+    """
+
+    def __init__(self, down: str | None, up: str, enter: float = ENTER_PROBABILITY, exit: float = EXIT_PROBABILITY,
+                 enter_s: float = ENTER_HOLD_S, exit_s: float = EXIT_HOLD_S) -> None:
+        if down == up:
+            raise ValueError(f"a cycle needs two poses: {up} to {up} is none")
+        self.down, self.up = down, up
+        self.label = ANY if down is None else down
+        self.held = Held(enter, exit, enter_s, exit_s)
+        self.count = 0
+        self._seen_up = False
+        self._peak = 0.0  # the highest p_DOWN since the excursion under way began
+
+    @property
+    def state(self) -> str:
+        if not self._seen_up:
+            return WAITING
+        return {INSIDE: UP, LEAVING: LEAVING, ENTERING: RETURNING}.get(self.held.state) or (
+            DOWN if self._reached() else AWAY)
+
+    def update(self, probabilities: Mapping[str, float] | None, t: float) -> bool:
+        """Feed one frame's smoothed probabilities by class (None: nobody), shown at ``t`` seconds;
+        True when this frame completes a repetition."""
+        before = self.held.state
+        changed = self.held.update(None if probabilities is None else probabilities[self.up], t)
+        if before == INSIDE and self.held.state != INSIDE:
+            self._peak = 0.0  # a new excursion begins
+        if probabilities is not None and self.down is not None:
+            self._peak = max(self._peak, probabilities[self.down])
+        if not changed or not self.held.inside:
+            return False
+        done = self._seen_up and self._reached()
+        self._seen_up = True
+        self.count += done
+        return done
+
+    def _reached(self) -> bool:
+        return self.down is None or self._peak >= DOWN_REACHED
+
+    def finish(self, flush: bool = False) -> bool:
+        """The stream has ended. With ``flush``, a held excursion that reached DOWN counts (the person did
+        not get back up before the end); True when one was."""
+        done = flush and self._seen_up and self.held.state in (OUTSIDE, ENTERING) and self._reached()
+        self.count += done
+        self.held.state, self._seen_up = OUTSIDE, False
+        return done
+
+    def leave(self) -> bool:
+        """The person is gone for good: nobody confirms nothing, so a cycle under way is not counted."""
+        return self.finish()
 
 
 @dataclass(frozen=True)

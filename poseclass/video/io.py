@@ -24,7 +24,6 @@ from poseclass.errors import VideoError
 from poseclass.extras import require
 from poseclass.images import is_image
 from poseclass.pose.draw import caption, draw_pose, font_of
-from poseclass.video.filters import repetitions
 
 if TYPE_CHECKING:
     from poseclass.video.timeline import FrameResult
@@ -263,7 +262,7 @@ class AnnotatedWriter:
         top = (f"{result.label} {result.probability:.2f}  held {result.hold_s:.1f} s" if result.label
                else "unknown pose" if result.status == "unknown" else "no person")
         lines = [top]
-        lines += [f"{label}: {repetitions(n)}" for label, n in result.counts.items()]
+        lines += result.rep_captions()
         caption(ImageDraw.Draw(out), (6, 6), "\n".join(lines), font_of(max(11, image.height // 30)), margin=3)
         return out
 

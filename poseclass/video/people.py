@@ -36,9 +36,9 @@ from poseclass.pose.movenet import Crop
 from poseclass.pose.multipose import DEFAULT_MIN_PERSON_SCORE, MAX_PEOPLE, Box, Person, box_dict, check_people_settings
 from poseclass.pose.people import TopDown, fragment, next_crop
 from poseclass.video import timeline
-from poseclass.video.filters import repetitions
+from poseclass.video.filters import FrameClock
 from poseclass.video.person import Frames
-from poseclass.video.timeline import FrameClock, FrameResult, PersonTimeline, VideoOptions
+from poseclass.video.timeline import FrameResult, PersonTimeline, VideoOptions
 from poseclass.video.tracking import MAX_AGE_S, PeopleTracker
 
 # MultiPose runs on every this many frames (and whenever a tracked person's crop finds nobody) to find
@@ -69,9 +69,9 @@ class PersonFrameResult(FrameResult):
                 *row[split:]]
 
 
-def csv_header(labels: list[str]) -> list[str]:
+def csv_header(labels: list[str], counted: tuple[str, ...] = ()) -> list[str]:
     """The single-person columns with ``person`` after time_s and the box and person score before the keypoints."""
-    columns, split = timeline.csv_header(labels), 4 + len(labels)
+    columns, split = timeline.csv_header(labels, counted), 4 + len(labels)
     return [*columns[:2], "person", *columns[2:split], "x0", "y0", "x1", "y1", "person_score", *columns[split:]]
 
 
@@ -181,7 +181,7 @@ def draw_tracked(image: Image.Image, people: list[PersonFrameResult]) -> Image.I
 
 
 def _caption(person: PersonFrameResult) -> str:
-    counts = "".join(f", {label}: {repetitions(n)}" for label, n in person.counts.items())
+    counts = "".join(f", {line}" for line in person.rep_captions())
     if person.status == "unknown":
         return f"#{person.person} unknown pose{counts}"
     return f"#{person.person} {person.label} {person.probability:.2f} held {person.hold_s:.1f} s{counts}"

@@ -19,7 +19,8 @@ from PIL import Image
 from poseclass.classify.pipeline import PosePipeline
 from poseclass.images import as_rgb
 from poseclass.pose.movenet import MoveNet
-from poseclass.video.timeline import FrameClock, FrameResult, PersonTimeline, VideoOptions
+from poseclass.video.filters import FrameClock
+from poseclass.video.timeline import FrameResult, PersonTimeline, VideoOptions
 from poseclass.video.tracking import PoseTracker
 
 Frames = Iterable[tuple[Image.Image | np.ndarray, float]]

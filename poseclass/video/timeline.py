@@ -3,7 +3,8 @@
 :class:`PersonTimeline` is the single implementation of per-person smoothing: the single-person
 :class:`~poseclass.video.person.VideoClassifier` keeps one, the several-people classifier one per
 tracked person, so both smooth, segment and count alike. :class:`VideoOptions` holds the settings
-they share (the CLI's ``--alpha``, ``--count``, ``--enter``, ``--exit``, ``--min-segment``).
+they share (the CLI's ``--alpha``, ``--count``, ``--from``, ``--enter``, ``--exit``, ``--enter-s``,
+``--exit-s``, ``--min-segment``).
 """
 
 from __future__ import annotations
@@ -15,15 +16,22 @@ import numpy as np
 from poseclass.classify.classifier import Classifier
 from poseclass.pose.keypoints import KEYPOINT_NAMES, Pose
 from poseclass.video.filters import (
+    ANY,
+    ENTER_HOLD_S,
     ENTER_PROBABILITY,
+    EXIT_HOLD_S,
     EXIT_PROBABILITY,
     MIN_SEGMENT_S,
     SMOOTHING_ALPHA,
+    CycleCounter,
     OneEuro,
     RepCounter,
     Segmenter,
     Smoother,
+    repetitions,
 )
+
+Counter = RepCounter | CycleCounter
 
 
 @dataclass(frozen=True)
@@ -31,8 +39,10 @@ class VideoOptions:
     """How a video's classes are smoothed, segmented and counted (defaults chosen by ``benchmarks/video.py``).
 
     ``alpha``: weight of each new frame in the probability average; ``count``: classes whose
-    repetitions are counted; ``enter``/``exit``: the counter's hysteresis; ``min_segment_s``: how
-    long a class must hold to start a segment.
+    repetitions are counted; ``count_from``: count them as cycles from this class and back
+    (``--from UP``; then ``count`` may name ``any``); ``enter``/``exit``: the counters' thresholds,
+    ``enter_s``/``exit_s``: how long each must hold (see :class:`~poseclass.video.filters.RepCounter`);
+    ``min_segment_s``: how long a class must hold to start a segment.
     """
 
     alpha: float = SMOOTHING_ALPHA
@@ -40,6 +50,9 @@ class VideoOptions:
     enter: float = ENTER_PROBABILITY
     exit: float = EXIT_PROBABILITY
     min_segment_s: float = MIN_SEGMENT_S
+    count_from: str | None = None
+    enter_s: float = ENTER_HOLD_S
+    exit_s: float = EXIT_HOLD_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "count", tuple(dict.fromkeys(self.count)))  # a list is fine; repeats count once
@@ -50,11 +63,28 @@ class VideoOptions:
         given = {k: v for k, v in settings.items() if v is not None}
         return cls(**given) if options is None else cls(**{**options.__dict__, **given})
 
+    def missing(self, labels: list[str]) -> tuple[str, str] | None:
+        """The first name that is not one of the model's ``labels``: ``("count", name)`` or ``("from", name)``
+        (``any`` is a name only with ``count_from``), or None."""
+        unknown = [c for c in self.count if c not in labels and not (self.count_from and c == ANY)]
+        if unknown:
+            return "count", unknown[0]
+        return None if self.count_from in (None, *labels) else ("from", self.count_from)
+
     def check(self, labels: list[str]) -> None:
         """Refuse settings that cannot work with a model whose classes are ``labels``, saying what can."""
-        unknown = [c for c in self.count if c not in labels]
-        if unknown:
-            raise ValueError(f"cannot count {', '.join(unknown)}: the model's classes are {', '.join(labels)}")
+        missing = self.missing(labels)
+        if missing:
+            raise ValueError(f"cannot count {'from ' if missing[0] == 'from' else ''}{missing[1]}: "
+                             f"the model's classes are {', '.join(labels)}")
+        self.counters()  # the counters refuse bad thresholds and hold times themselves
+
+    def counters(self) -> list[Counter]:
+        """A fresh counter per counted class: cycles from ``count_from`` when given, else held entries."""
+        if self.count_from is None:
+            return [RepCounter(c, self.enter, self.exit, self.enter_s, self.exit_s) for c in self.count]
+        return [CycleCounter(None if c == ANY else c, self.count_from, self.enter, self.exit, self.enter_s, self.exit_s)
+                for c in self.count]
 
 
 @dataclass
@@ -71,6 +101,7 @@ class FrameResult:
     pose: Pose
     hold_s: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    rep_states: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str | None:
@@ -81,48 +112,33 @@ class FrameResult:
     def probability(self) -> float:
         return 0.0 if self.probabilities is None else float(np.max(self.probabilities))
 
+    def rep_captions(self) -> list[str]:
+        """``chair: 2 reps (leaving)`` per counted class: the count and the counter's state, so a viewer of
+        ``--annotate`` sees why it counted."""
+        return [f"{c}: {repetitions(n)} ({self.rep_states[c]})" for c, n in self.counts.items()]
+
     def to_dict(self) -> dict[str, object]:
         probs = {} if self.probabilities is None else {
             k: round(float(p), 6) for k, p in zip(self.labels, self.probabilities)}
         return {"frame": self.index, "time_s": round(self.time_s, 4), "status": self.status, "label": self.label,
-                "probabilities": probs, "keypoints": self.pose.to_dicts()}
+                "probabilities": probs, "counts": self.counts, "rep_states": self.rep_states,
+                "keypoints": self.pose.to_dicts()}
 
     def csv_row(self) -> list[object]:
         """The row under :func:`csv_header`."""
         probs = [""] * len(self.labels) if self.probabilities is None else [f"{p:.6f}" for p in self.probabilities]
         points = [f"{v:.{digits}f}" for (x, y), s in zip(self.pose.xy, self.pose.scores)
                   for v, digits in ((x, 2), (y, 2), (s, 4))]
-        return [self.index, f"{self.time_s:.4f}", self.status, self.label or "", *probs, *points]
+        reps = [v for c, n in self.counts.items() for v in (n, self.rep_states[c])]
+        return [self.index, f"{self.time_s:.4f}", self.status, self.label or "", *probs, *points, *reps]
 
 
-def csv_header(labels: list[str]) -> list[str]:
-    """Columns of the per-frame CSV: frame, time_s, status, label, p_<class>..., <keypoint>_x/_y/_score (pixels)."""
+def csv_header(labels: list[str], counted: tuple[str, ...] = ()) -> list[str]:
+    """Columns of the per-frame CSV: frame, time_s, status, label, p_<class>..., <keypoint>_x/_y/_score (pixels),
+    then per counted class reps_<class> and rep_state_<class> (last, so the earlier columns never move)."""
     return (["frame", "time_s", "status", "label"] + [f"p_{k}" for k in labels]
-            + [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "score")])
-
-
-class FrameClock:
-    """Frame times of a stream: when it started and when its latest frame stops showing.
-
-    The next frame's time is not known yet, so the latest frame is taken to last as long as the
-    gap before it (a repeated or reordered timestamp keeps the previous gap).
-    """
-
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.last: float | None = None
-        self.step = 0.0
-
-    def tick(self, t: float) -> float:
-        """Note a frame shown at ``t`` seconds; when it stops showing."""
-        self.step = t - self.last if self.last is not None and t > self.last else self.step
-        self.last = t
-        self.first = t if self.first is None else self.first
-        return t + self.step
-
-    @property
-    def duration(self) -> float:
-        return 0.0 if self.first is None else self.last + self.step - self.first
+            + [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "score")]
+            + [f"{column}_{c}" for c in counted for column in ("reps", "rep_state")])
 
 
 class PersonTimeline:
@@ -138,8 +154,7 @@ class PersonTimeline:
         options.check(self.labels)
         self.keypoint_filter = OneEuro()
         self.smoother = Smoother(options.alpha)
-        self.counters = [RepCounter(c, options.enter, options.exit) for c in options.count]
-        self._counted = [self.labels.index(counter.label) for counter in self.counters]  # class index per counter
+        self.counters = options.counters()
         self.segmenter = Segmenter(options.min_segment_s)
         self.frames = 0
         self.first_s: float | None = None
@@ -157,20 +172,22 @@ class PersonTimeline:
             self.keypoint_filter.reset()
         status = "no_pose" if probabilities is None else "unknown" if self.classifier.is_unknown(probabilities) else "ok"
         result = FrameResult(index, t, status, self.labels, probabilities, pose)
-        for counter, k in zip(self.counters, self._counted):
-            counter.update(None if probabilities is None else float(probabilities[k]))
+        by_class = None if probabilities is None else dict(zip(self.labels, map(float, probabilities)))
+        for counter in self.counters:  # an unknown pose counts by its probabilities like any other: low, no progress
+            counter.update(by_class, t)
         self.segmenter.update(result.label, t, end)
         result.hold_s = self.segmenter.current()[1]
         result.counts = self.counts()
+        result.rep_states = {c.label: c.state for c in self.counters}
         self.frames += 1
         self.first_s = t if self.first_s is None else self.first_s
         self.last_s = t
         return result
 
     def leave(self) -> None:
-        """The person is gone for good: a repetition in progress ends, as when nobody is in the frame."""
+        """The person is gone for good: each counter ends what is under way as nobody-from-now-on would."""
         for counter in self.counters:
-            counter.update(None)
+            counter.leave()
 
     def counts(self) -> dict[str, int]:
         """Repetitions so far of each counted class."""
