@@ -160,7 +160,7 @@ def test_frame_rows_end_with_each_counters_count_and_state():
 
 
 def test_an_unknown_pose_makes_no_progress():
-    """The model unsure (status unknown, no label): the counter reads the probabilities like any low ones."""
+    """The model unsure (status unknown, no label): the counters skip the frame, no progress."""
     import numpy as np
 
     from poseclass.pose.keypoints import Pose
@@ -181,6 +181,32 @@ def test_an_unknown_pose_makes_no_progress():
         assert {r.status for r in results} == {"unknown"} and person.counts() == dict.fromkeys(options.count, 0)
         still = "waiting" if options.count_from else "outside"
         assert {state for r in results for state in r.rep_states.values()} == {still}
+
+
+def test_counters_read_shares_and_skip_unknown_stretches():
+    """Probabilities leave out the "unknown" mass: 0.5 of 0.65 is mostly chair. An unknown stretch (1 s)
+    inside a repetition neither ends it nor starts another: one repetition."""
+    import numpy as np
+
+    from poseclass.pose.keypoints import Pose
+
+    answers = iter([[0.05, 0.6, 0.05]] * 5 + [[0.5, 0.1, 0.05]] * 10 + [[0.05, 0.1, 0.1]] * 10
+                   + [[0.5, 0.1, 0.05]] * 10 + [[0.05, 0.6, 0.05]] * 10)
+
+    class Model:
+        labels, unknown_below = ["chair", "tree", "warrior"], 0.3
+
+        def predict_proba(self, keypoints: np.ndarray) -> np.ndarray:
+            return np.array([next(answers)])
+
+        def is_unknown(self, probabilities: np.ndarray) -> bool:
+            return bool(np.max(probabilities) < self.unknown_below)
+
+    pose = Pose(np.full((17, 2), 50, np.float32), np.ones(17, np.float32), 100, 100)
+    person, clock = PersonTimeline(Model(), VideoOptions(count=("chair",), alpha=1.0)), FrameClock()
+    results = [person.update(i, pose, i / 10, clock.tick(i / 10)) for i in range(45)]
+    assert [r.status for r in results].count("unknown") == 10
+    assert person.counts() == {"chair": 1}
 
 
 # --- real clips ---------------------------------------------------------------------------------

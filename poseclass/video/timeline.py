@@ -141,6 +141,17 @@ def csv_header(labels: list[str], counted: tuple[str, ...] = ()) -> list[str]:
             + [f"{column}_{c}" for c in counted for column in ("reps", "rep_state")])
 
 
+def shares(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
+    """Each class's share of the known classes' probability: what the counters compare with their thresholds.
+
+    The model's probabilities leave out what it gives none of its classes ("unknown"), so they sum to
+    less than 1 for a pose unlike its training poses (a real squat deeper than any example): a
+    counter's 0.6 means "mostly this class" whatever that remainder is.
+    """
+    total = float(probabilities.sum())
+    return {label: float(p) / total if total > 0 else 0.0 for label, p in zip(labels, probabilities)}
+
+
 class PersonTimeline:
     """One person over time: One-Euro keypoints, smoothed class probabilities, segments and repetitions.
 
@@ -172,9 +183,10 @@ class PersonTimeline:
             self.keypoint_filter.reset()
         status = "no_pose" if probabilities is None else "unknown" if self.classifier.is_unknown(probabilities) else "ok"
         result = FrameResult(index, t, status, self.labels, probabilities, pose)
-        by_class = None if probabilities is None else dict(zip(self.labels, map(float, probabilities)))
-        for counter in self.counters:  # an unknown pose counts by its probabilities like any other: low, no progress
-            counter.update(by_class, t)
+        if status != "unknown":  # an unknown pose is no step of any repetition, in or out: counters skip it
+            by_class = None if probabilities is None else shares(self.labels, probabilities)
+            for counter in self.counters:
+                counter.update(by_class, t)
         self.segmenter.update(result.label, t, end)
         result.hold_s = self.segmenter.current()[1]
         result.counts = self.counts()
