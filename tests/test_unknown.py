@@ -159,7 +159,8 @@ def test_overrides_turn_it_off_or_move_it(model_dir: Path, upside_down: Path) ->
     assert first["status"] == "ok" and first["label"] is not None
     top = run_cli("predict", str(UPRIGHT), "--model", str(model_dir), "--json")[0]["predictions"][0]["probability"]
     assert top < 0.9999
-    strict = run_cli("predict", str(UPRIGHT), "--model", str(model_dir), "--json", "--unknown-below", f"{top + 1e-4:.6f}")
+    strict = run_cli("predict", str(UPRIGHT), "--model", str(model_dir), "--json",
+                     "--unknown-below", f"{top + 1e-4:.6f}")
     assert strict[0]["status"] == "unknown"
 
 

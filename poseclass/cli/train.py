@@ -100,7 +100,8 @@ def _report(result: object) -> list[str]:
                          "this is not a score over every test image")
     if m.get("unknown"):
         u = m["unknown"]
-        lines.append(f"unknown: a pose is none of the classes when its top probability is under {u['unknown_below']:.3f} "
+        lines.append(f"unknown: a pose is none of the classes when its top probability is under "
+                     f"{u['unknown_below']:.3g} "
                      f"(learned on {u['folds']} folds by {u['folds_by']}; keeps {u['out_of_fold_kept']:.1%} of "
                      "training poses the fold models never saw)")
     lines.append(f"TFLite vs Keras max |difference|: {m['tflite_vs_keras_max_abs_diff']:.2e}")

@@ -436,7 +436,7 @@ def same_steps(config: TrainConfig, poses: int, rows: int) -> TrainConfig:
 
 
 def _normalized(points: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """MoveNet keypoints ``[N,1,17,3]`` → normalised (y, x, score) ``[N,17,3]`` (scores kept whatever the model uses)."""
+    """MoveNet keypoints ``[N,1,17,3]`` → normalised (y, x, score) ``[N,17,3]``, scores kept whatever the model uses."""
     layer = PoseNormalization(True, config.normalization)
     return np.asarray(layer(np.asarray(points, np.float32).reshape(-1, *INPUT_SHAPE)))
 

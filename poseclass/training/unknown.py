@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS
+from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION
 
 # (root, middle joint, end) of each limb, by keypoint index
 LIMBS = tuple(tuple(INDEX[f"{side}_{part}"] for part in parts) for side in ("left", "right")
@@ -168,7 +168,8 @@ def _references(features: np.ndarray, rule: UnknownRule, rng: np.random.Generato
     return np.ascontiguousarray(features[keep, :, :2], np.float32)
 
 
-def folds(y: np.ndarray, rule: UnknownRule, groups: np.ndarray | None, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def folds(y: np.ndarray, rule: UnknownRule, groups: np.ndarray | None,
+          seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(fit, held) index pairs: whole groups when given (a new person is new: random folds of
     near-duplicate frames would make the threshold too sure), else stratified random."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold

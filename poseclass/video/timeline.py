@@ -181,7 +181,8 @@ class PersonTimeline:
         else:
             probabilities = self.smoother.update(None)
             self.keypoint_filter.reset()
-        status = "no_pose" if probabilities is None else "unknown" if self.classifier.is_unknown(probabilities) else "ok"
+        status = ("no_pose" if probabilities is None else
+                  "unknown" if self.classifier.is_unknown(probabilities) else "ok")
         result = FrameResult(index, t, status, self.labels, probabilities, pose)
         if status != "unknown":  # an unknown pose is no step of any repetition, in or out: counters skip it
             by_class = None if probabilities is None else shares(self.labels, probabilities)
