@@ -38,10 +38,10 @@ def ranked(predictions: list[tuple[str, float]], top_k: int | None) -> str:
 
 
 def answer(status: str, predictions: list[tuple[str, float]], top_k: int | None) -> str:
-    """``tree 0.981, chair 0.012``, or for a pose that is none of the classes ``unknown pose (closest: tree 0.41)``."""
+    """``tree 0.981, chair 0.012``, or for a pose that is none of the classes ``unknown pose (closest: tree 0.412)``."""
     if status == "unknown":
         label, p = predictions[0]
-        return f"unknown pose (closest: {label} {p:.2f})"
+        return f"unknown pose (closest: {label} {p:.3f})"
     return ranked(predictions, top_k)
 
 
