@@ -160,12 +160,12 @@ def cli(out: str) -> dict[str, float]:
 
 
 def run_cli(out: str) -> dict[str, float]:
-    """In the child: ``python -m poseclass.cli train DATA --out OUT -q``."""
+    """In the child: ``python -m poseclass train DATA --out OUT -q``."""
     import runpy
 
     sys.argv = ["poseclass", "train", str(DATA), "--out", out, "-q"]
     try:
-        runpy.run_module("poseclass.cli", run_name="__main__")
+        runpy.run_module("poseclass", run_name="__main__")
     except SystemExit as stop:
         if stop.code:
             raise

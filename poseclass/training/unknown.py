@@ -41,8 +41,8 @@ class UnknownRule:
     """How "unknown" is learned (defaults measured on yoga10 and real clips: README, *Unknown poses*)."""
 
     quantile: float = 0.99  # share of known poses (out of fold) kept
-    negatives: int = 2  # synthetic negatives made per training pose (before the closeness filter)
-    folds: int = 3  # out-of-fold models that set the threshold
+    negatives: int = 1  # synthetic negatives made per training pose (before the closeness filter)
+    folds: int = 2  # out-of-fold models that set the threshold
     fold_epochs: float = 0.5  # their epochs, as a share of the model's (they only need to be as sure)
     neighbours: int = 5  # closeness filter: mean distance to this many nearest training poses
     keep_beyond: float = 0.5  # ... kept when farther than this quantile of the training poses' own distances
