@@ -7,9 +7,11 @@ speed: on a 640x480 clip, for each MoveNet variant, in one run: the reader alone
 MoveNet alone on the very inputs tracking gives it (invoke only: the bound video can reach), crop +
 bicubic resize + invoke on decoded frames (the ceiling while each crop waits for the previous
 frame's pose), and end to end (decode + tracking + MoveNet + classifier + smoothing), in ms per
-frame, best of --rounds; the ratios are MoveNet alone over each. smoothing: how the probability average's alpha trades
-per-frame accuracy against label flicker, on clips of the unseen subject (girl1) that walk
-through every class; it chose poseclass.video.filters.SMOOTHING_ALPHA.
+frame, median of --rounds; the ratios are MoveNet alone over each, within each round.
+
+smoothing: how the probability average's alpha trades per-frame accuracy against label flicker,
+on clips of the unseen subject (girl1) that walk through every class; it chose
+poseclass.video.filters.SMOOTHING_ALPHA.
 
 Data: ../shared/datasets (or $POSECLASS_DATASETS). MODEL_DIR: a folder from `poseclass train`
 whose training kept girl1 out (``--group-pattern``) for an honest smoothing table.
@@ -23,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +45,7 @@ from poseclass.video.person import VideoClassifier
 from poseclass.video.tracking import PoseTracker
 
 FPS = 30
-ROUNDS = 3
+ROUNDS = 5
 SUBJECT = "girl1"
 
 
@@ -68,18 +70,18 @@ def write_clip(path: Path, frames: list[Path], size: tuple[int, int], fps: int =
 
 @dataclass
 class Timing:
-    """One variant's best times over the rounds, in ms per frame (decode in frames/s)."""
+    """One variant's times, a row per round: decode-only frames/s, then MoveNet alone, the ceiling (crop +
+    resize + inference) and end to end, in ms per frame."""
 
-    decode_fps: float = 0.0
-    movenet_ms: float = float("inf")
-    ceiling_ms: float = float("inf")
-    e2e_ms: float = float("inf")
+    rounds: list[tuple[float, float, float, float]] = field(default_factory=list)
 
-    def keep_best(self, decode_fps: float, movenet_ms: float, ceiling_ms: float, e2e_ms: float) -> None:
-        self.decode_fps = max(self.decode_fps, decode_fps)
-        self.movenet_ms = min(self.movenet_ms, movenet_ms)
-        self.ceiling_ms = min(self.ceiling_ms, ceiling_ms)
-        self.e2e_ms = min(self.e2e_ms, e2e_ms)
+    def median(self, column: int) -> float:
+        return float(np.median([row[column] for row in self.rounds]))
+
+    def ratio(self, column: int) -> float:
+        """MoveNet alone over ``column``, taken within each round and then the median: the four are timed
+        back to back, so load that comes and goes on a shared machine touches both sides of each ratio."""
+        return float(np.median([row[1] / row[column] for row in self.rounds]))
 
 
 def per_frame_ms(work: Callable[[], int]) -> float:
@@ -148,16 +150,17 @@ def bench_speed(model_dir: Path, frames: int, rounds: int) -> None:
             crops = tracked_crops(net, images)
             inputs = [net.model_input(image, crop)[None] for image, crop in zip(images, crops)]
             list(VideoClassifier(pipeline).run(read_video(clip)))  # warm-up: caches, allocations
-            best = Timing()
-            for _ in range(rounds):  # interleaved, best of each: the machine is shared, so load comes and goes
+            timing = Timing()
+            for _ in range(rounds):
+                alone, ceiling = movenet_alone_ms(net, inputs), ceiling_ms(net, images, crops)
                 net.inferences = 0
                 e2e = end_to_end_ms(pipeline, clip)
                 per_frame = net.inferences / len(images)
-                best.keep_best(decode_fps(clip), movenet_alone_ms(net, inputs), ceiling_ms(net, images, crops), e2e)
+                timing.rounds.append((decode_fps(clip), alone, ceiling, e2e))
             label = f"{variant} (default)" if variant == DEFAULT_VARIANT else variant
-            rows.append([label, per_frame, best.decode_fps, best.movenet_ms, best.ceiling_ms,
-                         best.movenet_ms / best.ceiling_ms, best.e2e_ms, best.movenet_ms / best.e2e_ms])
-    table(f"video: end to end against MoveNet alone, 640x480 H.264 clip of {frames} frames, best of {rounds} rounds",
+            rows.append([label, per_frame, round(timing.median(0)), timing.median(1), timing.median(2),
+                         timing.ratio(2), timing.median(3), timing.ratio(3)])
+    table(f"video: end to end against MoveNet alone, 640x480 H.264 clip of {frames} frames, median of {rounds} rounds",
           ["variant", "inferences/frame", "decode-only frames/s", "MoveNet alone ms/frame",
            "crop+resize+inference ms/frame", "ceiling (MoveNet / that)", "end-to-end ms/frame",
            "ratio (MoveNet / end-to-end)"], rows)
@@ -199,7 +202,7 @@ def main() -> None:
     parser.add_argument("sections", nargs="*", choices=[[], "speed", "smoothing"], help="default: both")
     parser.add_argument("--model", type=Path, default=Path("runs/model"), help="a model folder (default runs/model)")
     parser.add_argument("--frames", type=int, default=150, help="frames in the speed clip (default 150)")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"speed: best of N rounds (default {ROUNDS})")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"speed: median of N rounds (default {ROUNDS})")
     args = parser.parse_args()
     if not (args.model / "manifest.json").is_file():
         parser.error(f"{args.model} is not a model folder: train one with `poseclass train` and pass --model")
