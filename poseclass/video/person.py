@@ -18,7 +18,6 @@ from PIL import Image
 
 from poseclass.classify.pipeline import PosePipeline
 from poseclass.images import as_rgb
-from poseclass.pose.movenet import MoveNet
 from poseclass.video.filters import FrameClock
 from poseclass.video.timeline import FrameResult, PersonTimeline, VideoOptions
 from poseclass.video.tracking import PoseTracker
@@ -54,7 +53,7 @@ class VideoClassifier:
     def push(self, frame: Image.Image | np.ndarray, t: float) -> FrameResult:
         """Classify one frame shown at ``t`` seconds (timestamps must increase)."""
         pose = self.tracker.track(as_rgb(frame))
-        return self.person.update(self.frames, pose, t, self.clock.tick(t), MoveNet.has_person(pose))
+        return self.person.update(self.frames, pose, t, self.clock.tick(t), self.tracker.found)
 
     def run(self, frames: Frames) -> Iterator[FrameResult]:
         """:meth:`push` every ``(frame, seconds)`` of ``frames``, yielding each result as it is ready."""

@@ -39,15 +39,21 @@ class PoseTracker:
     def __init__(self, movenet: PoseDetector) -> None:
         self.movenet = movenet
         self.crop: Crop | None = None
+        self.found = False
 
     def track(self, image: Image.Image) -> Pose:
-        """The pose in this frame (check :meth:`MoveNet.has_person`), and the crop for the next one."""
+        """The pose in this frame (:attr:`found` says whether anyone is in it), and the crop for the next one.
+
+        Whether a person was found is judged once per pose and kept: the caller needs it too, and on a
+        fast model these small steps add up against the inference.
+        """
         width, height = image.size
         pose = self.movenet.detect_in(image, self.crop or full_frame(width, height))
-        if not MoveNet.has_person(pose) and self.crop is not None:
+        self.found = MoveNet.has_person(pose)
+        if not self.found and self.crop is not None:
             pose = self.movenet.detect_in(image, full_frame(width, height))
-        person = MoveNet.has_person(pose)
-        self.crop = body_crop(pose.xy, pose.scores, width, height) if person else None
+            self.found = MoveNet.has_person(pose)
+        self.crop = body_crop(pose.xy, pose.scores, width, height) if self.found else None
         return pose
 
 
