@@ -62,7 +62,8 @@ def yoga10(root: Path, seed: int) -> list[list[object]]:
         out = set(pair)
         keep_tr, keep_te = ~np.isin(train.y, pair), ~np.isin(test.y, pair)
         unknown_x = np.concatenate([train.features()[~keep_tr], test.features()[~keep_te]])
-        result = scores(train.features()[keep_tr], remap(train.y, out)[keep_tr], [c for c in labels if labels.index(c) not in out],
+        known_labels = [c for c in labels if labels.index(c) not in out]
+        result = scores(train.features()[keep_tr], remap(train.y, out)[keep_tr], known_labels,
                         test.features()[keep_te], remap(test.y, out)[keep_te], unknown_x, seed)
         rows.append(["yoga10", " + ".join(labels[c] for c in pair), seed, *result])
     return rows
