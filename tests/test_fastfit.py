@@ -78,3 +78,31 @@ def test_the_k_nn_blend_fitted_inside_still_goes_through_keras(poses):
     with pytest.raises(ValueError, match="trainer"):
         x, y, k = poses
         C.train(x[:10], y[:10], k, C.TrainConfig(trainer="torch", epochs=1), verbose=0)
+
+
+def test_arm_swap_moves_only_arms_and_keeps_the_shoulders():
+    """Issue 22: a share of poses get another pose's arms (offsets from their own shoulders); legs, head
+    and shoulders stay; with 0 the random stream and so the model are as before (no draw at all)."""
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(400, 17, 3)).astype(np.float32)
+    weights, y = [np.zeros((51, 2), np.float32), np.zeros(2, np.float32)], np.zeros(400, np.int64)
+    trainer = fastfit._Trainer(f, y, 2, C.TrainConfig(arm_swap=0.5), weights, None)
+    out = trainer._arm_swap(f)
+    arms = [j for arm in fastfit.ARMS for j in arm[1:]]
+    rest = [j for j in range(17) if j not in arms]
+    np.testing.assert_array_equal(out[:, rest], f[:, rest])
+    changed = (out[:, arms] != f[:, arms]).any(axis=(1, 2))
+    assert 0.4 < changed.mean() < 0.6
+    shoulder, elbow, _ = fastfit.ARMS[0]
+    offsets = out[changed, elbow, :2] - out[changed, shoulder, :2]  # each one some pose's own elbow offset
+    own = f[:, elbow, :2] - f[:, shoulder, :2]
+    assert all(np.isclose(own, o, atol=1e-5).all(axis=1).any() for o in offsets)
+    plain = fastfit._Trainer(f, y, 2, C.TrainConfig(), weights, None)
+    before = plain.rng.bit_generator.state
+    assert plain._arm_swap(f) is f and plain.rng.bit_generator.state == before
+
+
+def test_arm_swap_needs_the_numpy_trainer(poses):
+    x, y, k = poses
+    with pytest.raises(ValueError, match="arm_swap"):
+        C.train(x[:20], y[:20], k, C.TrainConfig(arm_swap=0.1, trainer="keras", epochs=1), verbose=0)

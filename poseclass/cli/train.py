@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stop after 30 epochs without a lower validation loss and restore the "
                    "best epoch's weights")
     p.add_argument("--no-mirror", action="store_true", help="for classes that differ only by side (left vs right)")
+    p.add_argument("--arm-swap", type=share, metavar="SHARE", default=0.0,
+                   help="in training, give this share of poses the arms of another pose (label kept), for classes "
+                   "told apart by the legs whose arms vary: e.g. 0.1 (default 0: off; see README, Unknown poses)")
     unknown = p.add_mutually_exclusive_group()
     unknown.add_argument("--unknown-quantile", type=fraction, metavar="SHARE", default=0.99,
                          help="\"unknown\": the model learns, from the training poses alone, a top probability under "
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from poseclass.training import train
 
     settings = {"mirror": not args.no_mirror, "early_stopping": args.early_stopping, "unknown": not args.no_unknown,
-                "unknown_quantile": args.unknown_quantile}
+                "unknown_quantile": args.unknown_quantile, "arm_swap": args.arm_swap}
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     result = train.train(

@@ -268,6 +268,9 @@ class TrainConfig:
     shear: float = 0.0
     scale: float = 0.0
     jitter: float = 0.0  # keypoint noise, in body units
+    # Training only: this share of poses get the arms of another pose and keep their label (issue 22:
+    # a real tree with the hands low read as mountain, since every tree photo had them raised).
+    arm_swap: float = 0.0
     monitor: str = "loss"  # early stopping and best-weight restore on validation "loss" or "accuracy"
     knn_per_class: int = 0  # > 0: blend in a k-NN head (PrototypeVote) with this many prototypes per class
     knn_weight: float = 0.5
@@ -418,6 +421,8 @@ def train(
     classes = num_classes + 1 if config.unknown else num_classes
     weights = class_weights(fitted_y, classes) if config.class_weights else None
     steps = same_steps(config, len(y), len(fitted_y))
+    if not (config.trainer == "numpy" and fastfit.supported(config)) and not fastfit.keras_can_train(config):
+        raise ValueError("arm_swap is an augmentation of the numpy trainer: use trainer='numpy' without knn_in_training")
     if config.trainer == "numpy" and fastfit.supported(config):
         history, best_epoch = _fit_numpy(model, fitted_x, fitted_y, classes, steps, validation, weights, verbose)
     else:

@@ -32,8 +32,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from poseclass.pose.keypoints import MIRROR_PERMUTATION, NUM_KEYPOINTS
+from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS
 
+ARMS = tuple(tuple(INDEX[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist")) for side in ("left", "right"))
 EPSILON = 1e-7  # Keras' backend epsilon: probability clipping and Adam's epsilon
 BETA_1, BETA_2 = 0.9, 0.999  # Keras Adam defaults
 
@@ -41,6 +42,11 @@ BETA_1, BETA_2 = 0.9, 0.999  # Keras Adam defaults
 def supported(config: object) -> bool:
     """Whether :func:`fit` covers ``config`` (else Keras ``fit`` trains it)."""
     return not (config.knn_per_class > 0 and config.knn_in_training)
+
+
+def keras_can_train(config: object) -> bool:
+    """Whether Keras ``fit`` covers ``config``: arm swapping is a numpy-loop augmentation only."""
+    return config.arm_swap <= 0
 
 
 class _Net:
@@ -133,6 +139,22 @@ class _Trainer:
             x = x + rng.standard_normal((b, NUM_KEYPOINTS), np.float32) * np.float32(c.jitter)
         return np.concatenate([np.stack([y, x], axis=-1), f[:, :, 2:]], axis=-1)
 
+    def _arm_swap(self, f: np.ndarray) -> np.ndarray:
+        """``arm_swap`` of the poses get the arms of another pose of the epoch (elbow and wrist offsets from
+        each shoulder, and their scores) and keep their label: classes told apart by the legs then cannot
+        lean on arms that vary (a tree pose with the hands low is still a tree)."""
+        share, rng, n = self.c.arm_swap, self.rng, len(f)
+        if share <= 0:
+            return f
+        rows = np.flatnonzero(rng.random(n) < share)
+        donors = f[rng.integers(0, n, len(rows))]
+        out = f.copy()
+        for shoulder, elbow, wrist in ARMS:
+            for joint in (elbow, wrist):
+                out[rows, joint, :2] = f[rows, shoulder, :2] + donors[:, joint, :2] - donors[:, shoulder, :2]
+                out[rows, joint, 2:] = donors[:, joint, 2:]
+        return out
+
     def _keypoint_dropout(self, f: np.ndarray, batch_of: np.ndarray) -> np.ndarray:
         """KeypointDropout on a shuffled epoch: each batch (``batch_of`` each row) draws its own donor keypoints."""
         rate, rng, b = self.c.keypoint_dropout, self.rng, len(f)
@@ -168,7 +190,7 @@ class _Trainer:
         c, rng, n = self.c, self.rng, len(self.y)
         order = rng.permutation(n)
         batch_of = np.arange(n) // batch
-        f = self._keypoint_dropout(self._augment(self.f[order]), batch_of)
+        f = self._keypoint_dropout(self._arm_swap(self._augment(self.f[order])), batch_of)
         flat = f.reshape(n, -1)
         mirrored = self._mirror(f).reshape(n, -1) if c.mirror else None
         rows = 2 * n if c.mirror else n
