@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import poseclass
 import pytest
 from conftest import POSE_TEST, ROOT, yoga_subset
+
+import poseclass
 
 TRAINING_ONLY = ("tensorflow", "keras", "pandas", "sklearn", "matplotlib")
 # Made unimportable in a child process: any import of these (or their submodules) fails.

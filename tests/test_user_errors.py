@@ -339,8 +339,7 @@ def test_old_model_spelling_for_a_pose_model_still_works_with_a_note():
 
 
 def test_every_user_error_shares_one_base_class():
-    from poseclass import PoseclassError
-    from poseclass import errors
+    from poseclass import PoseclassError, errors
 
     mistakes = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, Exception)]
     assert len(mistakes) >= 9 and all(issubclass(cls, PoseclassError) for cls in mistakes)
