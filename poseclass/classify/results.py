@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from poseclass.pose.keypoints import Pose
 from poseclass.pose.multipose import Box, box_dict
 
+ANSWERED = ("ok", "unknown")  # statuses with a person and an answer ("unknown" is one: none of the classes)
+
 
 @dataclass
 class Prediction:

@@ -47,7 +47,9 @@ def answer(status: str, predictions: list[tuple[str, float]], top_k: int | None)
 
 def prediction_line(result: Prediction, top_k: int | None) -> str:
     """One image's answer: its classes, or what went wrong (the reason names the file once)."""
-    if result.status in ("ok", "unknown"):
+    from poseclass.classify.results import ANSWERED
+
+    if result.status in ANSWERED:
         return f"{result.image}: {answer(result.status, result.predictions, top_k)}"
     return result.error
 

@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.multi:
         return predict_people(args)
     from poseclass.classify.pipeline import PosePipeline
+    from poseclass.classify.results import ANSWERED
 
     pipeline = PosePipeline.load(args.model, args.movenet)
     set_unknown(args, pipeline.classifier)
@@ -91,4 +92,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         for r in results:
             print(prediction_line(r, args.top_k))
-    return 0 if all(r.status in ("ok", "unknown") for r in results) else 1  # "unknown" is an answer
+    return 0 if all(r.status in ANSWERED for r in results) else 1

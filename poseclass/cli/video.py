@@ -65,6 +65,7 @@ def _check_classes(options: VideoOptions, labels: list[str]) -> None:
 def _classify(args: argparse.Namespace, pipeline: PosePipeline, options: VideoOptions, reader: VideoReader,
               out: Path | None, annotate: Path | None) -> tuple[dict[str, object], str | None]:
     """Run one video through the classifier, streaming rows out; the summary and the error, if any."""
+    from poseclass.classify.results import ANSWERED
     from poseclass.quiet import progress_bar
     from poseclass.video import io, people, timeline
     from poseclass.video.person import VideoClassifier
@@ -82,7 +83,7 @@ def _classify(args: argparse.Namespace, pipeline: PosePipeline, options: VideoOp
         with csv_rows(out, header) as rows:
             for image, t in reader:
                 results = clf.push(image, t) if args.multi else [clf.push(image, t)]
-                found += any(result.status in ("ok", "unknown") for result in results)
+                found += any(result.status in ANSWERED for result in results)
                 for result in results:
                     if rows is not None:
                         rows.writerow(result.csv_row())

@@ -331,7 +331,7 @@ def _read_tensor(t: Table) -> dict:
         offset = unit.Offset(6)
         if _byte(unit, 0) == _SCORE_THRESHOLDING_OPTIONS and offset:
             options = Table(unit.Bytes, unit.Indirect(offset + unit.Pos))
-            found = options.Offset(4)
-            threshold = options.Get(flatbuffers.number_types.Float32Flags, found + options.Pos) if found else 0.0
-    found = {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files}
-    return found if threshold is None else {**found, "score_threshold": threshold}
+            slot = options.Offset(4)  # global_score_threshold 0
+            threshold = options.Get(flatbuffers.number_types.Float32Flags, slot + options.Pos) if slot else 0.0
+    tensor = {"name": _string(t, 0), "description": _string(t, 1), "associated_files": files}
+    return tensor if threshold is None else {**tensor, "score_threshold": threshold}

@@ -416,14 +416,15 @@ def train(
     )
     from poseclass.training import fastfit
 
-    initial = [v.numpy() for v in model.trainable_weights]
+    numpy_loop = config.trainer == "numpy" and fastfit.supported(config)
+    if config.arm_swap > 0 and not numpy_loop:
+        raise ValueError("arm_swap is an augmentation of the numpy trainer: use trainer='numpy' without knn_in_training")
     fitted_x, fitted_y = with_negatives(x, y, num_classes, config) if config.unknown else (x, y)
     classes = num_classes + 1 if config.unknown else num_classes
     weights = class_weights(fitted_y, classes) if config.class_weights else None
     steps = same_steps(config, len(y), len(fitted_y))
-    if not (config.trainer == "numpy" and fastfit.supported(config)) and not fastfit.keras_can_train(config):
-        raise ValueError("arm_swap is an augmentation of the numpy trainer: use trainer='numpy' without knn_in_training")
-    if config.trainer == "numpy" and fastfit.supported(config):
+    initial = [v.numpy() for v in _dense_variables(model)]  # before fitting: the fold models start from them too
+    if numpy_loop:
         history, best_epoch = _fit_numpy(model, fitted_x, fitted_y, classes, steps, validation, weights, verbose)
     else:
         history, best_epoch = _fit_keras(model, fitted_x, fitted_y, steps, validation, weights, verbose)
@@ -476,8 +477,7 @@ def learn_unknown(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainC
     splits = folds(y, rule, groups, config.seed)
     for i, (fit, held) in enumerate(splits):
         fx, fy = with_negatives(x[fit], y[fit], num_classes, config, seed_offset=i + 1)
-        weights = class_weights(fy, num_classes + 1) if config.class_weights else None
-        sample_weight = np.asarray([weights[int(c)] for c in fy], np.float32) if weights else None
+        sample_weight = per_pose(class_weights(fy, num_classes + 1) if config.class_weights else None, fy)
         fold_config = replace(same_steps(config, len(fit), len(fy)), early_stopping=False,
                               epochs=max(1, round(config.epochs * rule.fold_epochs)))
         fitted, _, _ = fastfit.fit(np.asarray(model_features(fx)), fy, num_classes + 1, fold_config, initial,
@@ -507,7 +507,7 @@ def _fit_numpy(model: keras.Model, x: np.ndarray, y: np.ndarray, num_classes: in
         return np.asarray(normalize(np.asarray(points, np.float32).reshape(-1, *INPUT_SHAPE)))
 
     val = (features(validation[0]), np.asarray(validation[1])) if validation is not None else None
-    sample_weight = np.asarray([weights[int(c)] for c in y], np.float32) if weights else None
+    sample_weight = per_pose(weights, y)
     bar = EpochBar(config.epochs) if verbose == 1 else None
     if bar is not None:
         bar.on_train_begin()
@@ -518,7 +518,7 @@ def _fit_numpy(model: keras.Model, x: np.ndarray, y: np.ndarray, num_classes: in
         elif verbose > 1:
             print(f"epoch {epoch + 1}/{config.epochs}: " + " ".join(f"{k} {v:.4f}" for k, v in logs.items()))
 
-    variables = [v for layer in _dense_by_head(model) for v in (layer.kernel, layer.bias)]
+    variables = _dense_variables(model)
     try:
         fitted, history, best_epoch = fastfit.fit(features(x), y, num_classes, config, [v.numpy() for v in variables],
                                                   val, sample_weight, on_epoch)
@@ -528,6 +528,16 @@ def _fit_numpy(model: keras.Model, x: np.ndarray, y: np.ndarray, num_classes: in
     for variable, value in zip(variables, fitted):
         variable.assign(value)
     return history, best_epoch
+
+
+def per_pose(weights: dict[int, float] | None, y: np.ndarray) -> np.ndarray | None:
+    """Class weights as one weight per pose (what the numpy loop takes), or None."""
+    return np.asarray([weights[int(c)] for c in y], np.float32) if weights else None
+
+
+def _dense_variables(model: keras.Model) -> list[keras.Variable]:
+    """Kernel and bias of each Dense layer, head after head: the weights fastfit trains, in its order."""
+    return [v for layer in _dense_by_head(model) for v in (layer.kernel, layer.bias)]
 
 
 def _dense_by_head(model: keras.Model) -> list[keras.layers.Dense]:
@@ -610,15 +620,14 @@ class PoseClassifier:
         """Train on a KeypointDataset for ``epochs``; ``validation_data`` is scored every epoch (and, with
         ``early_stopping=True``, decides when to stop and which epoch's weights to keep). ``groups``: the
         group of each training pose (e.g. the person), for learning the "unknown" threshold."""
-        unknown = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
-        if unknown:
-            raise TypeError(f"unknown training setting {unknown[0]!r}")
+        unexpected = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
+        if unexpected:
+            raise TypeError(f"unknown training setting {unexpected[0]!r}")
         config = replace(config or TrainConfig(), **overrides)  # the caller's config is left as it was
         movenet = {k: train_data.meta[k] for k in (*MOVENET_SETTINGS, *MOVENET_SOURCE) if k in train_data.meta}
         clf = cls(train_data.labels, config, movenet)
         validation = (validation_data.features(), validation_data.y) if validation_data is not None else None
-        clf.fit(train_data.features(), train_data.y, validation, verbose,
-                                                                        None if groups is None else np.asarray(groups))
+        clf.fit(train_data.features(), train_data.y, validation, verbose, groups)
         if validation_data is not None:
             clf.metrics["validation"] = clf.evaluate(validation_data)
         return clf
@@ -626,6 +635,7 @@ class PoseClassifier:
     def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None, verbose: int = 1,
             groups: list[str] | None = None) -> PoseClassifier:
         """sklearn-style: ``x`` is ``[N,1,17,3]`` MoveNet keypoints, ``y`` class indices into ``labels``."""
+        groups = None if groups is None else np.asarray(groups)
         self.model, self.history, self.best_epoch, self.unknown = train(x, np.asarray(y), len(self.labels), self.config,
                                                                         validation, verbose, groups)
         return self

@@ -44,10 +44,6 @@ def supported(config: object) -> bool:
     return not (config.knn_per_class > 0 and config.knn_in_training)
 
 
-def keras_can_train(config: object) -> bool:
-    """Whether Keras ``fit`` covers ``config``: arm swapping is a numpy-loop augmentation only."""
-    return config.arm_swap <= 0
-
 
 class _Net:
     """The heads' Dense layers as views into one flat float32 vector (so Adam is a few whole-vector operations).

@@ -66,9 +66,9 @@ class VideoOptions:
     def missing(self, labels: list[str]) -> tuple[str, str] | None:
         """The first name that is not one of the model's ``labels``: ``("count", name)`` or ``("from", name)``
         (``any`` is a name only with ``count_from``), or None."""
-        unknown = [c for c in self.count if c not in labels and not (self.count_from and c == ANY)]
-        if unknown:
-            return "count", unknown[0]
+        absent = [c for c in self.count if c not in labels and not (self.count_from and c == ANY)]
+        if absent:
+            return "count", absent[0]
         return None if self.count_from in (None, *labels) else ("from", self.count_from)
 
     def check(self, labels: list[str]) -> None:
