@@ -11,6 +11,12 @@ totals: taught frames right, untaught frames unknown, and taught frames wrongly 
 MoveNet's keypoints of each clip are cached (``--cache``, by the clip's sha256 and the model's
 MoveNet), so trying another model or threshold replays the clips in seconds.
 ``--unknown-below P`` / ``--no-unknown`` override the model's threshold, as for ``predict``.
+
+    .venv/bin/python benchmarks/realvideo.py --train data/yoga10 [--seeds 0,1,2,3] [--set unknown_quantile=0.98]
+
+trains once per seed instead (as ``poseclass train``, with ``--set`` settings) and gives per seed the
+test split's score (unknown counted wrong) and the real clips' totals, then their mean and range: the
+table of README, *Unknown poses*.
 """
 
 from __future__ import annotations
@@ -83,45 +89,95 @@ def score(frames: list[tuple[float, str, str | None]], stretch: dict[str, object
     return len(inside), right, unknown
 
 
+def tally(pipeline: PosePipeline, clips: Path, cache: Path, variant: str) -> tuple[dict, dict, list]:
+    """The pipeline on every marked clip: (frames, right, unknown) per (taught, pose), per kind ("taught",
+    "untaught"), and per stretch (stretch, counts)."""
+    marked = stretches()
+    missing = sorted({s["clip"] for s in marked if not (clips / s["clip"]).exists()})
+    if missing:
+        sys.exit(f"{clips}: missing {', '.join(missing)}; stage them with benchmarks/realvideo/stage.sh")
+    answers = {clip: replay(keypoints(clips / clip, pipeline, cache, variant), pipeline)
+               for clip in sorted({s["clip"] for s in marked})}
+    per_pose, totals, per_stretch = defaultdict(lambda: np.zeros(3, int)), defaultdict(lambda: np.zeros(3, int)), []
+    for s in marked:
+        counts = np.array(score(answers[s["clip"]], s))
+        totals["taught" if s["taught"] else "untaught"] += counts
+        per_pose[(s["taught"], s["pose"])] += counts
+        per_stretch.append((s, counts))
+    return per_pose, totals, per_stretch
+
+
+def share(counts: np.ndarray, column: int) -> float:
+    return counts[column] / max(counts[0], 1)
+
+
+def one_model(args: argparse.Namespace) -> None:
+    """The table of one model folder: per pose (or per stretch), then the totals."""
+    pipeline = PosePipeline.load(args.model)
+    if args.no_unknown or args.unknown_below is not None:
+        pipeline.classifier.unknown_below = None if args.no_unknown else args.unknown_below
+    per_pose, totals, per_stretch = tally(pipeline, Path(args.clips), Path(args.cache), ModelFolder.open(args.model).variant)
+    if args.per_stretch:
+        rows = [[s["clip"], f"{s['start_s']:.1f}-{s['end_s']:.1f}", s["pose"], "yes" if s["taught"] else "no",
+                 n[0], f"{share(n, 1):.0%}", f"{share(n, 2):.0%}"] for s, n in per_stretch]
+    else:
+        rows = [["", "", pose, "yes" if taught else "no", n[0], f"{share(n, 1):.0%}", f"{share(n, 2):.0%}"]
+                for (taught, pose), n in sorted(per_pose.items(), key=lambda kv: (not kv[0][0], kv[0][1]))]
+    for kind in ("taught", "untaught"):
+        n = totals[kind]
+        rows.append(["all", "", f"{kind} poses", "yes" if kind == "taught" else "no", n[0], f"{share(n, 1):.1%}",
+                     f"{share(n, 2):.1%}"])
+    below = pipeline.classifier.unknown_below
+    table(f"Real clips, {Path(args.model).name} (unknown below {below if below is not None else 'never'})",
+          ["clip", "seconds", "pose", "taught", "frames", "right", "unknown"], rows)
+    print("right: taught poses answered with their class; untaught poses answered unknown")
+
+
+def trained(args: argparse.Namespace) -> None:
+    """``poseclass train DATA`` once per seed (with ``--set`` settings): its test split's score (unknown
+    counted wrong) and the real clips' totals per seed, then the mean and range (README, *Unknown poses*)."""
+    import json
+    import tempfile
+
+    from poseclass.training.train import train
+
+    settings = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
+    rows, measured = [], []
+    for seed in [int(seed) for seed in args.seeds.split(",")]:
+        with tempfile.TemporaryDirectory() as work:
+            result = train(args.train, Path(work) / "model", fused=False, progress=False, seed=seed, **settings)
+            pipeline = PosePipeline.load(result.model_dir)
+            _, totals, _ = tally(pipeline, Path(args.clips), Path(args.cache), ModelFolder.open(result.model_dir).variant)
+        taught, untaught = totals["taught"], totals["untaught"]
+        measured.append([result.metrics["test"]["accuracy"], share(taught, 1), share(taught, 2), share(untaught, 2)])
+        below = pipeline.classifier.unknown_below
+        rows.append([seed, *(f"{v:.1%}" for v in measured[-1]), "never" if below is None else f"{below:.3f}"])
+    values = np.array(measured)
+    rows.append(["mean", *(f"{v:.1%}" for v in values.mean(0)), ""])
+    rows.append(["range", *(f"{lo:.1%}-{hi:.1%}" for lo, hi in zip(values.min(0), values.max(0))), ""])
+    table(f"{' '.join(['poseclass train', args.train, *args.set])} (seeds {args.seeds}): test split and real clips",
+          ["seed", "test split right", "taught frames right", "taught frames unknown", "untaught frames unknown",
+           "unknown below"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a model folder (e.g. trained on yoga10's train/)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a model folder (e.g. trained on yoga10's train/)")
+    source.add_argument("--train", metavar="DATA", help="train on DATA (e.g. yoga10) once per seed and score each")
+    parser.add_argument("--seeds", default="0,1,2,3,4,5,6,7", help="with --train: comma-separated seeds")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="with --train: a training setting (TrainConfig), e.g. --set unknown_quantile=0.98")
     parser.add_argument("--clips", default=str(ROOT / "data" / "realvideo"), help="the staged clips")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "poseclass" / "realvideo"))
     parser.add_argument("--unknown-below", type=float)
     parser.add_argument("--no-unknown", action="store_true")
     parser.add_argument("--per-stretch", action="store_true", help="one row per stretch, not per pose")
     args = parser.parse_args()
-    pipeline = PosePipeline.load(args.model)
-    if args.no_unknown or args.unknown_below is not None:
-        pipeline.classifier.unknown_below = None if args.no_unknown else args.unknown_below
-    variant, clips = ModelFolder.open(args.model).variant, Path(args.clips)
-    marked = stretches()
-    missing = sorted({s["clip"] for s in marked if not (clips / s["clip"]).exists()})
-    if missing:
-        sys.exit(f"{clips}: missing {', '.join(missing)}; stage them with benchmarks/realvideo/stage.sh")
-    answers = {clip: replay(keypoints(clips / clip, pipeline, Path(args.cache), variant), pipeline)
-               for clip in sorted({s["clip"] for s in marked})}
-    rows, totals = [], defaultdict(lambda: np.zeros(3, int))
-    per_pose = defaultdict(lambda: np.zeros(3, int))
-    for s in marked:
-        n, right, unknown = score(answers[s["clip"]], s)
-        totals["taught" if s["taught"] else "untaught"] += (n, right, unknown)
-        per_pose[(s["taught"], s["pose"])] += (n, right, unknown)
-        if args.per_stretch:
-            rows.append([s["clip"], f"{s['start_s']:.1f}-{s['end_s']:.1f}", s["pose"], "yes" if s["taught"] else "no",
-                         n, f"{right / max(n, 1):.0%}", f"{unknown / max(n, 1):.0%}"])
-    if not args.per_stretch:
-        rows = [["", "", pose, "yes" if taught else "no", n, f"{right / max(n, 1):.0%}", f"{unknown / max(n, 1):.0%}"]
-                for (taught, pose), (n, right, unknown) in sorted(per_pose.items(), key=lambda kv: (not kv[0][0], kv[0][1]))]
-    taught, untaught = totals["taught"], totals["untaught"]
-    rows += [["all", "", "taught poses", "yes", taught[0], f"{taught[1] / taught[0]:.1%}", f"{taught[2] / taught[0]:.1%}"],
-             ["all", "", "untaught poses", "no", untaught[0], f"{untaught[1] / untaught[0]:.1%}",
-              f"{untaught[2] / untaught[0]:.1%}"]]
-    below = pipeline.classifier.unknown_below
-    table(f"Real clips, {Path(args.model).name} (unknown below {below if below is not None else 'never'})",
-          ["clip", "seconds", "pose", "taught", "frames", "right", "unknown"], rows)
-    print("right: taught poses answered with their class; untaught poses answered unknown")
+    if args.train:
+        trained(args)
+    else:
+        one_model(args)
 
 
 if __name__ == "__main__":

@@ -220,3 +220,8 @@ def test_train_help_states_the_real_defaults():
     train = build_parser()._subparsers._group_actions[0].choices["train"]
     text = " ".join(train.format_help().split())
     assert f"(default {TrainConfig.epochs};" in text and f"stop after {TrainConfig.patience} epochs" in text
+    # the options TrainConfig also holds: the same defaults, said in the help
+    defaults = {a.dest: a.default for a in train._actions}
+    for name in ("arm_swap", "view", "unknown_quantile"):
+        assert defaults[name] == getattr(TrainConfig, name), name
+        assert f"(default {getattr(TrainConfig, name)};" in text, name

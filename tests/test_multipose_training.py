@@ -46,10 +46,10 @@ def processed(tree, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def folder(tree, tmp_path_factory):
-    """A model trained on MultiPose keypoints (few epochs: the folder, not the accuracy, is under test)."""
+    """A model trained on MultiPose keypoints (few epochs, no "unknown": the folder, not the accuracy, is under test)."""
     from poseclass.training.train import train
 
-    return train(tree, tmp_path_factory.mktemp("mp_model") / "model", variant="multipose", epochs=40,
+    return train(tree, tmp_path_factory.mktemp("mp_model") / "model", variant="multipose", epochs=40, unknown=False,
                  progress=False).model_dir
 
 

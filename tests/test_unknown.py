@@ -56,6 +56,39 @@ def test_negatives_are_far_from_every_training_pose() -> None:
     np.testing.assert_array_equal(made, negatives(poses, y, UnknownRule(), seed=0, normalize=lambda f: f))
 
 
+def test_a_bent_knee_moves_only_the_ankle_and_keeps_the_shin() -> None:
+    """The goddess-like negative: one shin swung about its knee, 45-135°, its length kept."""
+    from poseclass.training.unknown import _knee
+
+    poses, y = stick_figures(40)
+    bent = _knee(poses, y, np.random.default_rng(0))
+    moved = np.flatnonzero(np.abs(bent - poses).max(axis=(0, 2)) > 0)
+    assert set(moved) == {INDEX["left_ankle"], INDEX["right_ankle"]}
+    for side in ("left", "right"):
+        knee, ankle = INDEX[f"{side}_knee"], INDEX[f"{side}_ankle"]
+        rows = np.abs(bent[:, ankle] - poses[:, ankle]).max(axis=1) > 0
+        before = poses[rows, ankle, :2] - poses[rows, knee, :2]
+        after = bent[rows, ankle, :2] - bent[rows, knee, :2]
+        np.testing.assert_allclose(np.linalg.norm(after, axis=1), np.linalg.norm(before, axis=1), rtol=1e-5)
+        turn = np.degrees(np.arccos(np.clip((before * after).sum(1) / np.linalg.norm(before, axis=1) ** 2, -1, 1)))
+        assert ((turn > 44.9) & (turn < 135.1)).all()
+    assert (np.abs(bent - poses).max(axis=(1, 2)) > 0).all()  # every pose changed
+
+
+def test_the_negatives_weigh_as_the_rule_says() -> None:
+    """The *other* class (last) weighs ``UnknownRule.weight`` times all known poses; the known stay balanced."""
+    from poseclass.training.classifier import TrainConfig, fit_weights
+    from poseclass.training.unknown import UnknownRule
+
+    y = np.array([0] * 30 + [1] * 10 + [2] * 80)  # two known classes, 80 negatives
+    weights = fit_weights(y, 3, TrainConfig())
+    totals = np.bincount(y) * np.array([weights[i] for i in range(3)])
+    assert totals[0] == pytest.approx(totals[1])
+    assert totals[2] == pytest.approx(UnknownRule().weight * (totals[0] + totals[1]))
+    plain = fit_weights(y, 3, TrainConfig(unknown=False))
+    assert plain[2] == pytest.approx(len(y) / (3 * 80))  # balanced, as without "unknown"
+
+
 def test_threshold_keeps_the_asked_share() -> None:
     from poseclass.training.unknown import UnknownRule, threshold
 

@@ -52,6 +52,8 @@ SKELETON: tuple[tuple[int, int], ...] = tuple(
 # The body size a pose is scaled by is at least this many torso lengths (shoulder midpoint to hip
 # midpoint): the classifier's normalisation and inspect's pose distances share it.
 TORSO_MULTIPLIER = 2.5
+# The "robust" normalisation measures the body's size on keypoints scored at least this.
+ROBUST_MIN_SCORE = 0.2
 
 
 def presence(scores: np.ndarray) -> float:

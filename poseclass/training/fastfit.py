@@ -32,7 +32,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS
+from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, ROBUST_MIN_SCORE, TORSO_MULTIPLIER
+
+# Half the body's width at each keypoint, in normalised units: what front-facing yoga10 poses measure
+# (shoulders 0.14, hips 0.09); the head narrower. Side views carry it as depth (see ``seen_from``).
+HALF_WIDTH = np.array([0.0, 0.03, 0.03, 0.06, 0.06] + [0.14] * 6 + [0.09] * 6, np.float32)
+SIDE = np.array([0.0] + [1.0, -1.0] * 8, np.float32)  # +1 left keypoints, -1 right ones (KEYPOINT_NAMES order)
+VIEW_PITCH = math.radians(40)  # the camera looks down by up to this much in a changed view
 
 ARMS = tuple(tuple(INDEX[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist")) for side in ("left", "right"))
 EPSILON = 1e-7  # Keras' backend epsilon: probability clipping and Adam's epsilon
@@ -43,6 +49,43 @@ def supported(config: object) -> bool:
     """Whether :func:`fit` covers ``config`` (else Keras ``fit`` trains it)."""
     return not (config.knn_per_class > 0 and config.knn_in_training)
 
+
+
+def seen_from(f: np.ndarray, yaw: np.ndarray, pitch: np.ndarray, nearer: np.ndarray,
+              normalization: str) -> np.ndarray:
+    """Normalised poses ``[N,17,C]`` as a camera turned by ``yaw`` about the vertical and looking down by
+    ``pitch`` would see them (radians, ``[N,1]`` each), normalised again.
+
+    A pose is taken as flat, with its left and right keypoints half a body's width (``HALF_WIDTH``) apart
+    in depth where they do not already stand apart in x: a side view's width is its depth, a front view's
+    is in the picture. ``nearer`` (±1 per pose) says which side is nearer the camera. Farther from a camera
+    that looks down is higher in the picture: a forearm plank filmed from the side, turned by -90°, is the
+    same plank filmed head-on, feet above the head (README, *Unknown poses*).
+    """
+    y, x = f[:, :, 0], f[:, :, 1]
+    apart = np.abs(x - x[:, list(MIRROR_PERMUTATION)]) / 2  # each keypoint's distance in x from its twin's mid-point
+    depth = np.sqrt(np.maximum(HALF_WIDTH ** 2 - apart ** 2, 0)) * SIDE * nearer
+    away = depth * np.cos(yaw) - x * np.sin(yaw)
+    out = f.copy()
+    out[:, :, 0] = y * np.cos(pitch) - away * np.sin(pitch)
+    out[:, :, 1] = x * np.cos(yaw) + depth * np.sin(yaw)
+    out[:, :, :2] = normalised(out, normalization)
+    return out
+
+
+def normalised(f: np.ndarray, normalization: str) -> np.ndarray:
+    """PoseNormalization's (y, x) of poses ``[N,17,C]`` (channel 2, when there, the score), in numpy."""
+    yx = f[:, :, :2]
+    hips = (yx[:, INDEX["left_hip"]] + yx[:, INDEX["right_hip"]]) / 2
+    shoulders = (yx[:, INDEX["left_shoulder"]] + yx[:, INDEX["right_shoulder"]]) / 2
+    centred = yx - hips[:, None]
+    size = np.linalg.norm(shoulders - hips, axis=-1) * TORSO_MULTIPLIER
+    if normalization != "torso":
+        distance = np.linalg.norm(centred, axis=-1)
+        if normalization == "robust" and f.shape[-1] == 3:
+            distance = distance * (f[:, :, 2] >= ROBUST_MIN_SCORE)
+        size = np.maximum(size, distance.max(axis=1))
+    return centred / np.maximum(size, 1e-6)[:, None, None]
 
 
 class _Net:
@@ -151,6 +194,19 @@ class _Trainer:
                 out[rows, joint, 2:] = donors[:, joint, 2:]
         return out
 
+    def _view(self, f: np.ndarray) -> np.ndarray:
+        """``view`` of the poses seen from another side (:func:`seen_from`: turned up to ±90° about the
+        vertical, from up to 40° above, either side nearer), keeping their label; with 0, no draw at all."""
+        share, rng = self.c.view, self.rng
+        if share <= 0:
+            return f
+        rows = np.flatnonzero(rng.random(len(f)) < share)
+        shape = (len(rows), 1)
+        out = f.copy()
+        out[rows] = seen_from(f[rows], rng.uniform(-np.pi / 2, np.pi / 2, shape), rng.uniform(0, VIEW_PITCH, shape),
+                              rng.choice([-1.0, 1.0], shape), self.c.normalization)
+        return out
+
     def _keypoint_dropout(self, f: np.ndarray, batch_of: np.ndarray) -> np.ndarray:
         """KeypointDropout on a shuffled epoch: each batch (``batch_of`` each row) draws its own donor keypoints."""
         rate, rng, b = self.c.keypoint_dropout, self.rng, len(f)
@@ -186,7 +242,7 @@ class _Trainer:
         c, rng, n = self.c, self.rng, len(self.y)
         order = rng.permutation(n)
         batch_of = np.arange(n) // batch
-        f = self._keypoint_dropout(self._arm_swap(self._augment(self.f[order])), batch_of)
+        f = self._keypoint_dropout(self._view(self._arm_swap(self._augment(self.f[order]))), batch_of)
         flat = f.reshape(n, -1)
         mirrored = self._mirror(f).reshape(n, -1) if c.mirror else None
         rows = 2 * n if c.mirror else n

@@ -9,7 +9,11 @@ negatives; no extra data):
 - **chimera**: a pose with the arms, or the legs, of a pose of another class;
 - **bent**: one limb swung 60-180° about its shoulder or hip;
 - **turned**: the whole pose turned by 90°, 180° or 270°;
-- **blend**: halfway between two poses of different classes.
+- **blend**: halfway between two poses of different classes;
+- **knee**: one shin swung 45-135° about its knee (warrior II with both knees bent is a goddess pose).
+
+The negatives together weigh ``weight`` times all the known poses in training: weighted as one
+class more, they were barely fitted, and real untaught poses kept a known class's probability.
 
 Negatives that land close to a real training pose (nearer than half of the training poses are
 to each other, in normalised pose space) are dropped: a plank turned upright *is* a mountain pose.
@@ -36,14 +40,16 @@ LIMBS = tuple(tuple(INDEX[f"{side}_{part}"] for part in parts) for side in ("lef
               for parts in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")))
 
 
+
 @dataclass(frozen=True)
 class UnknownRule:
     """How "unknown" is learned (defaults measured on yoga10 and real clips: README, *Unknown poses*)."""
 
     quantile: float = 0.99  # share of known poses (out of fold) kept
+    weight: float = 2.0  # the negatives together weigh this many times all the known poses in training
     negatives: int = 1  # synthetic negatives made per training pose (before the closeness filter)
     folds: int = 2  # out-of-fold models that set the threshold
-    fold_epochs: float = 0.5  # their epochs, as a share of the model's (they only need to be as sure)
+    fold_epochs: float = 0.25  # their epochs, as a share of the model's (they only need to be as sure)
     neighbours: int = 5  # closeness filter: mean distance to this many nearest training poses
     keep_beyond: float = 0.5  # ... kept when farther than this quantile of the training poses' own distances
     max_references: int = 2000  # the closeness filter compares with at most this many training poses
@@ -105,13 +111,29 @@ def _bent(f: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = f.copy()
     limb = rng.integers(0, len(LIMBS), len(f))
     angle = rng.uniform(np.pi / 3, np.pi, len(f)) * rng.choice([-1.0, 1.0], len(f))
-    cos, sin = np.cos(angle), np.sin(angle)
     for i, (root, middle, end) in enumerate(LIMBS):
         rows = np.flatnonzero(limb == i)
-        for joint in (middle, end):
-            rel = f[rows, joint, :2] - f[rows, root, :2]
-            out[rows, joint, 0] = f[rows, root, 0] + cos[rows] * rel[:, 0] - sin[rows] * rel[:, 1]
-            out[rows, joint, 1] = f[rows, root, 1] + sin[rows] * rel[:, 0] + cos[rows] * rel[:, 1]
+        _rotate(f, out, rows, root, (middle, end), angle[rows])
+    return out
+
+
+def _rotate(f: np.ndarray, out: np.ndarray, rows: np.ndarray, pivot: int, joints: tuple[int, ...],
+            angle: np.ndarray) -> None:
+    """``out[rows, joints]`` = ``f[rows, joints]`` turned by ``angle`` (one per row) about keypoint ``pivot``."""
+    centre = f[rows, pivot, :2][:, None]
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    rel = f[rows][:, joints, :2] - centre
+    out[rows[:, None], joints, 0] = centre[..., 0] + cos * rel[..., 0] - sin * rel[..., 1]
+    out[rows[:, None], joints, 1] = centre[..., 1] + sin * rel[..., 0] + cos * rel[..., 1]
+
+
+def _knee(f: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each pose with one shin swung by ±45-135° about its knee (a straight leg bent, a bent one straightened)."""
+    out = f.copy()
+    left = rng.random(len(f)) < 0.5
+    angle = rng.uniform(np.pi / 4, 3 * np.pi / 4, len(f)) * rng.choice([-1.0, 1.0], len(f))
+    for side, rows in (("left", np.flatnonzero(left)), ("right", np.flatnonzero(~left))):
+        _rotate(f, out, rows, INDEX[f"{side}_knee"], (INDEX[f"{side}_ankle"],), angle[rows])
     return out
 
 
@@ -134,7 +156,7 @@ def _blend(f: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 
 MAKERS: tuple[Callable[[np.ndarray, np.ndarray, np.random.Generator], np.ndarray], ...] = (
-    _chimera, _bent, _turned, _blend)
+    _chimera, _bent, _turned, _blend, _knee)
 
 
 def negatives(features: np.ndarray, y: np.ndarray, rule: UnknownRule, seed: int,
