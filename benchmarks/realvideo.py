@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import io
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -32,16 +34,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import ROOT, table  # noqa: E402  (benchmarks/run.py: the table with the CPU's int8 line)
 
-from poseclass.classify.folder import ModelFolder  # noqa: E402
 from poseclass.classify.pipeline import PosePipeline  # noqa: E402
-from poseclass.files import sha256  # noqa: E402
+from poseclass.cli.args import add_unknown, set_unknown  # noqa: E402
+from poseclass.files import atomic_write, sha256  # noqa: E402
 from poseclass.images import as_rgb  # noqa: E402
 from poseclass.pose.keypoints import Pose  # noqa: E402
 from poseclass.pose.movenet import MoveNet  # noqa: E402
 from poseclass.quiet import progress_bar  # noqa: E402
 from poseclass.video.filters import FrameClock  # noqa: E402
 from poseclass.video.io import read_video  # noqa: E402
-from poseclass.video.timeline import PersonTimeline  # noqa: E402
+from poseclass.video.timeline import PersonTimeline, VideoOptions  # noqa: E402
 from poseclass.video.tracking import PoseTracker  # noqa: E402
 
 STRETCHES = Path(__file__).resolve().parent / "realvideo" / "stretches.csv"
@@ -56,7 +58,7 @@ def stretches(path: Path = STRETCHES) -> list[dict[str, object]]:
 
 def keypoints(clip: Path, pipeline: PosePipeline, cache: Path, variant: str) -> dict[str, np.ndarray]:
     """Per frame: time, tracked keypoints ``[17, 3]`` (x, y, score in pixels) and the frame size; cached."""
-    cached = cache / f"{clip.stem}-{sha256(clip)[:12]}-{variant}.npz"
+    cached = cache / f"{clip.stem}-{digest(clip)[:12]}-{variant}.npz"
     if cached.exists():
         return dict(np.load(cached))
     tracker, times, poses, sizes = PoseTracker(pipeline.movenet), [], [], []
@@ -67,18 +69,28 @@ def keypoints(clip: Path, pipeline: PosePipeline, cache: Path, variant: str) -> 
         sizes.append((pose.width, pose.height))
     found = {"t": np.asarray(times), "poses": np.asarray(poses, np.float32), "sizes": np.asarray(sizes)}
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez(cached, **found)
+    buffer = io.BytesIO()
+    np.savez(buffer, **found)
+    atomic_write(cached, buffer.getvalue())  # an interrupted run leaves no half-written cache
     return found
 
 
-def replay(found: dict[str, np.ndarray], pipeline: PosePipeline) -> list[tuple[float, str, str | None]]:
-    """(time, status, label) per frame: the cached keypoints through the video path's smoothing and rules."""
-    person, clock, out = PersonTimeline(pipeline.classifier), FrameClock(), []
+@functools.lru_cache(maxsize=None)
+def digest(clip: Path) -> str:
+    """The clip's sha256, computed once per run (``--train`` replays every clip once per seed)."""
+    return sha256(clip)
+
+
+def replay(found: dict[str, np.ndarray], pipeline: PosePipeline,
+           options: VideoOptions | None = None) -> tuple[list[tuple[float, str, str | None]], PersonTimeline]:
+    """(time, status, label) per frame, and the timeline: the cached keypoints through the video path's
+    smoothing, rules and ``options``' counters."""
+    person, clock, out = PersonTimeline(pipeline.classifier, options or VideoOptions()), FrameClock(), []
     for i, (t, points, (width, height)) in enumerate(zip(found["t"], found["poses"], found["sizes"])):
         pose = Pose(points[:, :2].copy(), points[:, 2].copy(), int(width), int(height))
         result = person.update(i, pose, float(t), clock.tick(float(t)), MoveNet.has_person(pose))
         out.append((float(t), result.status, result.label))
-    return out
+    return out, person
 
 
 def score(frames: list[tuple[float, str, str | None]], stretch: dict[str, object]) -> tuple[int, int, int]:
@@ -89,14 +101,14 @@ def score(frames: list[tuple[float, str, str | None]], stretch: dict[str, object
     return len(inside), right, unknown
 
 
-def tally(pipeline: PosePipeline, clips: Path, cache: Path, variant: str) -> tuple[dict, dict, list]:
+def tally(pipeline: PosePipeline, clips: Path, cache: Path) -> tuple[dict, dict, list]:
     """The pipeline on every marked clip: (frames, right, unknown) per (taught, pose), per kind ("taught",
     "untaught"), and per stretch (stretch, counts)."""
     marked = stretches()
     missing = sorted({s["clip"] for s in marked if not (clips / s["clip"]).exists()})
     if missing:
         sys.exit(f"{clips}: missing {', '.join(missing)}; stage them with benchmarks/realvideo/stage.sh")
-    answers = {clip: replay(keypoints(clips / clip, pipeline, cache, variant), pipeline)
+    answers = {clip: replay(keypoints(clips / clip, pipeline, cache, pipeline.folder.variant), pipeline)[0]
                for clip in sorted({s["clip"] for s in marked})}
     per_pose, totals, per_stretch = defaultdict(lambda: np.zeros(3, int)), defaultdict(lambda: np.zeros(3, int)), []
     for s in marked:
@@ -114,9 +126,8 @@ def share(counts: np.ndarray, column: int) -> float:
 def one_model(args: argparse.Namespace) -> None:
     """The table of one model folder: per pose (or per stretch), then the totals."""
     pipeline = PosePipeline.load(args.model)
-    if args.no_unknown or args.unknown_below is not None:
-        pipeline.classifier.unknown_below = None if args.no_unknown else args.unknown_below
-    per_pose, totals, per_stretch = tally(pipeline, Path(args.clips), Path(args.cache), ModelFolder.open(args.model).variant)
+    set_unknown(args, pipeline.classifier)
+    per_pose, totals, per_stretch = tally(pipeline, Path(args.clips), Path(args.cache))
     if args.per_stretch:
         rows = [[s["clip"], f"{s['start_s']:.1f}-{s['end_s']:.1f}", s["pose"], "yes" if s["taught"] else "no",
                  n[0], f"{share(n, 1):.0%}", f"{share(n, 2):.0%}"] for s, n in per_stretch]
@@ -133,21 +144,37 @@ def one_model(args: argparse.Namespace) -> None:
     print("right: taught poses answered with their class; untaught poses answered unknown")
 
 
-def trained(args: argparse.Namespace) -> None:
+def settings(items: list[str], parser: argparse.ArgumentParser) -> dict[str, object]:
+    """``--set KEY=VALUE`` items as TrainConfig settings (a value is JSON when it parses, else a string)."""
+    import json
+
+    from poseclass.training.classifier import TrainConfig
+
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in TrainConfig.__dataclass_fields__:
+            parser.error(f"--set {item}: {key!r} is not a TrainConfig setting")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def trained(args: argparse.Namespace, config: dict[str, object]) -> None:
     """``poseclass train DATA`` once per seed (with ``--set`` settings): its test split's score (unknown
     counted wrong) and the real clips' totals per seed, then the mean and range (README, *Unknown poses*)."""
-    import json
     import tempfile
 
     from poseclass.training.train import train
 
-    settings = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     rows, measured = [], []
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         with tempfile.TemporaryDirectory() as work:
-            result = train(args.train, Path(work) / "model", fused=False, progress=False, seed=seed, **settings)
+            result = train(args.train, Path(work) / "model", fused=False, progress=False, seed=seed, **config)
             pipeline = PosePipeline.load(result.model_dir)
-            _, totals, _ = tally(pipeline, Path(args.clips), Path(args.cache), ModelFolder.open(result.model_dir).variant)
+            _, totals, _ = tally(pipeline, Path(args.clips), Path(args.cache))
         taught, untaught = totals["taught"], totals["untaught"]
         measured.append([result.metrics["test"]["accuracy"], share(taught, 1), share(taught, 2), share(untaught, 2)])
         below = pipeline.classifier.unknown_below
@@ -170,12 +197,11 @@ def main() -> None:
                         help="with --train: a training setting (TrainConfig), e.g. --set unknown_quantile=0.98")
     parser.add_argument("--clips", default=str(ROOT / "data" / "realvideo"), help="the staged clips")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "poseclass" / "realvideo"))
-    parser.add_argument("--unknown-below", type=float)
-    parser.add_argument("--no-unknown", action="store_true")
+    add_unknown(parser)
     parser.add_argument("--per-stretch", action="store_true", help="one row per stretch, not per pose")
     args = parser.parse_args()
     if args.train:
-        trained(args)
+        trained(args, settings(args.set, parser))
     else:
         one_model(args)
 

@@ -26,15 +26,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realvideo import keypoints  # noqa: E402  (benchmarks/realvideo.py: tracked keypoints per frame, cached)
+from realvideo import keypoints, replay  # noqa: E402  (benchmarks/realvideo.py: cached keypoints, the video path)
 from run import ROOT, table  # noqa: E402  (benchmarks/run.py: the table with the CPU's int8 line)
 
-from poseclass.classify.folder import ModelFolder  # noqa: E402
 from poseclass.classify.pipeline import PosePipeline  # noqa: E402
-from poseclass.pose.keypoints import Pose  # noqa: E402
-from poseclass.pose.movenet import MoveNet  # noqa: E402
-from poseclass.video.filters import FrameClock  # noqa: E402
-from poseclass.video.timeline import PersonTimeline, VideoOptions  # noqa: E402
+from poseclass.cli.args import add_unknown, set_unknown  # noqa: E402
+from poseclass.video.timeline import VideoOptions  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "reps"
 RULES = {
@@ -52,35 +49,26 @@ def truth(path: Path = HERE / "reps.csv") -> list[tuple[str, str, int]]:
                 for row in csv.DictReader(handle)]
 
 
-def count(found: dict, pipeline: PosePipeline, options: VideoOptions) -> int:
-    """The repetitions a clip's cached keypoints give through the video path with ``options`` (what
-    ``poseclass predict CLIP`` reports: no repetition still open at the end is counted)."""
-    person, clock = PersonTimeline(pipeline.classifier, options), FrameClock()
-    for i, (t, points, (width, height)) in enumerate(zip(found["t"], found["poses"], found["sizes"])):
-        pose = Pose(points[:, :2].copy(), points[:, 2].copy(), int(width), int(height))
-        person.update(i, pose, float(t), clock.tick(float(t)), MoveNet.has_person(pose))
-    return sum(person.counts().values())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a model folder with classes chair and tree (the example's)")
     parser.add_argument("--clips", default=str(ROOT.parent / "data" / "reps"), help="the staged clips")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "poseclass" / "reps"))
-    parser.add_argument("--no-unknown", action="store_true", help="as predict --no-unknown: every frame named")
+    add_unknown(parser)
     args = parser.parse_args()
     clips, marked = Path(args.clips), truth()
     missing = [clip for clip, _, _ in marked if not (clips / clip).exists()]
     if missing:
         sys.exit(f"{clips}: missing {', '.join(missing)}; stage them with benchmarks/reps/stage.sh SNAPSHOTS {clips}")
     pipeline = PosePipeline.load(args.model)
-    if args.no_unknown:
-        pipeline.classifier.unknown_below = None
+    set_unknown(args, pipeline.classifier)
     for options in RULES.values():
         options.check(list(pipeline.labels))
-    variant = ModelFolder.open(args.model).variant
-    counted = {clip: [count(keypoints(clips / clip, pipeline, Path(args.cache), variant), pipeline, options)
-                      for options in RULES.values()] for clip, _, _ in marked}
+    counted = {}
+    for clip, _, _ in marked:  # each clip's keypoints once, then every rule on them
+        found = keypoints(clips / clip, pipeline, Path(args.cache), pipeline.folder.variant)
+        # what ``poseclass predict CLIP`` reports: no repetition still open at the end is counted
+        counted[clip] = [sum(replay(found, pipeline, options)[1].counts().values()) for options in RULES.values()]
     rows = [[clip, exercise, true, *counted[clip]] for clip, exercise, true in marked]
     errors = [sum(abs(row[3 + k] - row[2]) for row in rows) for k in range(len(RULES))]
     exact = [f"{sum(row[3 + k] == row[2] for row in rows)}/{len(rows)}" for k in range(len(RULES))]

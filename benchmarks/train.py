@@ -12,8 +12,8 @@ repeat:
 * the same in-process, timed by phase (import, load keypoints, fit, export, score (and the
   rest), deploy = metadata + fused model, pictures: drawn in a thread during deploy, so their
   time overlaps deploy's and is not part of the sum), with today's recipe (numpy trainer, fused model joined
-  from the cached MoveNet part) and the one before issue 21 (Keras ``fit``, fused model
-  converted in one piece);
+  from the cached MoveNet part) and the one before issue 21 (Keras ``fit`` for 400 epochs without
+  arm swap or view, fused model converted in one piece; "unknown" on in both);
 * the public TFLite tutorial's training cell (``model.compile`` + ``model.fit``): Dense 128
   relu6, Dropout 0.5, Dense 64 relu6, Dropout 0.5, softmax, the tutorial's landmark embedding
   layer, Adam, batch 16, 578 training and 103 validation rows (CGI keypoints), 61 epochs, the
@@ -84,7 +84,8 @@ def phases(out: str, trainer: str, fused: str) -> dict[str, float]:
     classifier.PoseClassifier.create = timed_create
     timed(classifier.PoseClassifier, "export", "export")
     t = time.perf_counter()
-    # before issue 21: Keras fit, 400 epochs, without the numpy trainer's arm swap and view (issue 22)
+    # before issue 21: Keras fit, 400 epochs, without the numpy trainer's arm swap and view (issue 22);
+    # "unknown" stays on in both runs (its fold models use the numpy trainer either way)
     before = {"arm_swap": 0.0, "view": 0.0, "epochs": 400} if trainer == "keras" else {}
     result = train_module.train(DATA, out, progress=False, trainer=trainer, **before)
     total = time.perf_counter() - t

@@ -49,11 +49,44 @@ SKELETON: tuple[tuple[int, int], ...] = tuple(
 )
 
 
+# (root, middle joint, end) of each limb: left arm, left leg, right arm, right leg.
+LIMBS: tuple[tuple[int, int, int], ...] = tuple(
+    tuple(INDEX[f"{side}_{part}"] for part in parts) for side in ("left", "right")
+    for parts in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")))
+ARMS = LIMBS[::2]  # (shoulder, elbow, wrist), left then right
+
 # The body size a pose is scaled by is at least this many torso lengths (shoulder midpoint to hip
 # midpoint): the classifier's normalisation and inspect's pose distances share it.
 TORSO_MULTIPLIER = 2.5
 # The "robust" normalisation measures the body's size on keypoints scored at least this.
 ROBUST_MIN_SCORE = 0.2
+
+
+def mirrored(poses: np.ndarray, x: int) -> np.ndarray:
+    """Poses ``[N,17,C]`` flipped left-right: channel ``x`` negated, every left keypoint swapped with its right twin."""
+    out = poses[:, list(MIRROR_PERMUTATION)].copy()
+    out[..., x] *= -1
+    return out
+
+
+def normalised(poses: np.ndarray, mode: str = "max") -> np.ndarray:
+    """The two coordinates of poses ``[N,17,C]`` centred on the hips and scaled by the body, as the
+    classifier's ``PoseNormalization`` does (either coordinate order; channel 2, when there, the score).
+
+    ``mode``: "max" scales by the larger of 2.5 torso lengths and the farthest keypoint from the hips,
+    "robust" the same counting only keypoints scored >= ROBUST_MIN_SCORE, "torso" by 2.5 torso lengths.
+    """
+    points = poses[:, :, :2]
+    hips = (points[:, INDEX["left_hip"]] + points[:, INDEX["right_hip"]]) / 2
+    shoulders = (points[:, INDEX["left_shoulder"]] + points[:, INDEX["right_shoulder"]]) / 2
+    centred = points - hips[:, None]
+    size = np.linalg.norm(shoulders - hips, axis=-1) * TORSO_MULTIPLIER
+    if mode != "torso":
+        distance = np.linalg.norm(centred, axis=-1)
+        if mode == "robust" and poses.shape[-1] == 3:
+            distance = distance * (poses[:, :, 2] >= ROBUST_MIN_SCORE)
+        size = np.maximum(size, distance.max(axis=1))
+    return centred / np.maximum(size, 1e-6)[:, None, None]
 
 
 def presence(scores: np.ndarray) -> float:

@@ -32,6 +32,7 @@ from poseclass.classify.folder import KERAS_NAME, MOVENET_SETTINGS, MOVENET_SOUR
 from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, ROBUST_MIN_SCORE, TORSO_MULTIPLIER
 from poseclass.pose.models import DEFAULT_VARIANT
 from poseclass.quiet import native_stderr_silenced, progress_bar
+from poseclass.training.unknown import MAKERS, UnknownRule, folds, negatives, threshold
 
 INPUT_SHAPE = (1, NUM_KEYPOINTS, 3)
 # Pose scale: "max" = max(2.5 x torso, largest keypoint distance); "robust" = the same, counting
@@ -284,13 +285,18 @@ class TrainConfig:
     # and restore the best epoch's weights (needs validation data to mean anything)
     min_epochs: int = 0  # early stopping and the best-epoch choice only look at epochs after this many
     # "numpy": the training loop of poseclass.training.fastfit (same model, loss, optimizer and
-    # schedule as Keras fit, ~20x faster); "keras": Keras fit, as before issue 21.
+    # schedule as Keras fit, ~20x faster); "keras": Keras fit, as before issue 21 (with arm_swap=0 and view=0:
+    # those augmentations are the numpy loop's).
     trainer: str = "numpy"
     # "unknown" (issue 22): an extra *other* class trained on synthetic negatives, and the top
     # probability under which a pose is none of the classes, learned out of fold so that
     # ``unknown_quantile`` of new known poses are kept (poseclass.training.unknown).
     unknown: bool = True
     unknown_quantile: float = 0.99
+
+    def unknown_rule(self) -> UnknownRule:
+        """How "unknown" is learned: the quantile is this config's, the rest UnknownRule's defaults."""
+        return UnknownRule(self.unknown_quantile)
 
 
 def build_model(num_classes: int, config: TrainConfig) -> keras.Model:
@@ -386,15 +392,13 @@ def fit_weights(y: np.ndarray, num_classes: int, config: TrainConfig) -> dict[in
     out *other*) and real untaught poses kept a known class's probability: on real clips, 13 % of untaught
     frames were unknown, 27 % at twice the known poses' weight (README, *Unknown poses*).
     """
-    from poseclass.training.unknown import UnknownRule
-
     weights = class_weights(y, num_classes) if config.class_weights else None
     if not config.unknown:
         return weights
     counts = np.bincount(y, minlength=num_classes)
     weights = weights or {i: 1.0 for i in range(num_classes)}
     known = sum(counts[i] * weights[i] for i in range(num_classes - 1))
-    weights[num_classes - 1] = UnknownRule(config.unknown_quantile).weight * known / max(counts[-1], 1)
+    weights[num_classes - 1] = config.unknown_rule().weight * known / max(counts[-1], 1)
     return weights
 
 
@@ -479,9 +483,7 @@ def with_negatives(x: np.ndarray, y: np.ndarray, num_classes: int, config: Train
     The negatives are normalised poses, which the model's own normalisation leaves as they are, so
     they join the MoveNet keypoints as inputs.
     """
-    from poseclass.training.unknown import UnknownRule, negatives
-
-    made = negatives(_normalized(x, config), np.asarray(y), UnknownRule(config.unknown_quantile),
+    made = negatives(_normalized(x, config), np.asarray(y), config.unknown_rule(),
                      config.seed + seed_offset, lambda f: _normalized(f, config))
     return (np.concatenate([np.asarray(x, np.float32).reshape(-1, *INPUT_SHAPE), made[:, None]]),
             np.concatenate([np.asarray(y), np.full(len(made), num_classes)]))
@@ -492,9 +494,8 @@ def learn_unknown(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainC
     """The "unknown" threshold, out of fold: fold models (the numpy trainer, from the same initial
     weights) answer training poses they never saw; ``unknown_below`` keeps ``unknown_quantile`` of them."""
     from poseclass.training import fastfit
-    from poseclass.training.unknown import UnknownRule, folds, threshold
 
-    rule = UnknownRule(config.unknown_quantile)
+    rule = config.unknown_rule()
     y = np.asarray(y)
     x = np.asarray(x, np.float32).reshape(-1, *INPUT_SHAPE)
     model_features = PoseNormalization(config.use_scores, config.normalization)
@@ -511,8 +512,8 @@ def learn_unknown(x: np.ndarray, y: np.ndarray, num_classes: int, config: TrainC
         top[held] = probs[:, :num_classes].max(axis=1)
     below = threshold(top, rule)
     return {"unknown_below": below, "rule": "unknown when the largest class probability is under unknown_below",
-            "method": "an extra 'other' class trained on synthetic poses (chimera, bent limb, turned, blend, "
-                      "bent knee), left out of the exported model",
+            "method": "an extra 'other' class trained on synthetic poses "
+                      f"({', '.join(make.__name__.strip('_') for make in MAKERS)}), left out of the exported model",
             "quantile": rule.quantile, "other_weight": rule.weight, "folds": len(splits),
             "folds_by": "groups" if groups is not None else "stratified random",
             "out_of_fold_kept": float((top >= below).mean())}

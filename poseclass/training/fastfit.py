@@ -22,7 +22,8 @@ runs this code.
 What differs: the random numbers (numpy's PCG64 seeded by ``seed``, not TensorFlow's), so a
 seed gives a different, equally good model than Keras did, and the same seed always gives the
 same model. Configurations this loop does not cover (the k-NN head fitted inside the blend)
-go through Keras ``fit`` as before (:func:`supported`).
+go through Keras ``fit`` as before (:func:`supported`). Two augmentations exist only here (issue 22):
+arm swap and the change of view (:func:`seen_from`); Keras ``fit`` refuses a config that asks for them.
 """
 
 from __future__ import annotations
@@ -32,15 +33,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION, NUM_KEYPOINTS, ROBUST_MIN_SCORE, TORSO_MULTIPLIER
+from poseclass.pose.keypoints import ARMS, KEYPOINT_NAMES, MIRROR_PERMUTATION, NUM_KEYPOINTS, mirrored, normalised
 
 # Half the body's width at each keypoint, in normalised units: what front-facing yoga10 poses measure
 # (shoulders 0.14, hips 0.09); the head narrower. Side views carry it as depth (see ``seen_from``).
 HALF_WIDTH = np.array([0.0, 0.03, 0.03, 0.06, 0.06] + [0.14] * 6 + [0.09] * 6, np.float32)
-SIDE = np.array([0.0] + [1.0, -1.0] * 8, np.float32)  # +1 left keypoints, -1 right ones (KEYPOINT_NAMES order)
+SIDE = np.array([n.startswith("left_") - n.startswith("right_") for n in KEYPOINT_NAMES], np.float32)  # +1 left, -1 right
 VIEW_PITCH = math.radians(40)  # the camera looks down by up to this much in a changed view
 
-ARMS = tuple(tuple(INDEX[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist")) for side in ("left", "right"))
 EPSILON = 1e-7  # Keras' backend epsilon: probability clipping and Adam's epsilon
 BETA_1, BETA_2 = 0.9, 0.999  # Keras Adam defaults
 
@@ -48,7 +48,6 @@ BETA_1, BETA_2 = 0.9, 0.999  # Keras Adam defaults
 def supported(config: object) -> bool:
     """Whether :func:`fit` covers ``config`` (else Keras ``fit`` trains it)."""
     return not (config.knn_per_class > 0 and config.knn_in_training)
-
 
 
 def seen_from(f: np.ndarray, yaw: np.ndarray, pitch: np.ndarray, nearer: np.ndarray,
@@ -71,21 +70,6 @@ def seen_from(f: np.ndarray, yaw: np.ndarray, pitch: np.ndarray, nearer: np.ndar
     out[:, :, 1] = x * np.cos(yaw) + depth * np.sin(yaw)
     out[:, :, :2] = normalised(out, normalization)
     return out
-
-
-def normalised(f: np.ndarray, normalization: str) -> np.ndarray:
-    """PoseNormalization's (y, x) of poses ``[N,17,C]`` (channel 2, when there, the score), in numpy."""
-    yx = f[:, :, :2]
-    hips = (yx[:, INDEX["left_hip"]] + yx[:, INDEX["right_hip"]]) / 2
-    shoulders = (yx[:, INDEX["left_shoulder"]] + yx[:, INDEX["right_shoulder"]]) / 2
-    centred = yx - hips[:, None]
-    size = np.linalg.norm(shoulders - hips, axis=-1) * TORSO_MULTIPLIER
-    if normalization != "torso":
-        distance = np.linalg.norm(centred, axis=-1)
-        if normalization == "robust" and f.shape[-1] == 3:
-            distance = distance * (f[:, :, 2] >= ROBUST_MIN_SCORE)
-        size = np.maximum(size, distance.max(axis=1))
-    return centred / np.maximum(size, 1e-6)[:, None, None]
 
 
 class _Net:
@@ -146,8 +130,6 @@ class _Trainer:
         self.k = num_classes
         self.c = config
         self.channels = self.f.shape[-1]
-        self.flip = np.array([1.0, -1.0, 1.0][: self.channels], np.float32)
-        self.perm = np.asarray(MIRROR_PERMUTATION)
         self.net = _Net(weights, max(1, config.heads))
         self.sw = np.ones(len(self.y), np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
         self.rng = np.random.default_rng(config.seed)
@@ -221,7 +203,7 @@ class _Trainer:
         return np.where(hide, replaced, f)
 
     def _mirror(self, f: np.ndarray) -> np.ndarray:
-        return f[:, self.perm] * self.flip
+        return mirrored(f, x=1)
 
     # -- the network --
     def predict(self, f: np.ndarray) -> np.ndarray:

@@ -33,12 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poseclass.pose.keypoints import INDEX, MIRROR_PERMUTATION
-
-# (root, middle joint, end) of each limb, by keypoint index
-LIMBS = tuple(tuple(INDEX[f"{side}_{part}"] for part in parts) for side in ("left", "right")
-              for parts in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")))
-
+from poseclass.pose.keypoints import INDEX, LIMBS, mirrored
 
 
 @dataclass(frozen=True)
@@ -55,13 +50,6 @@ class UnknownRule:
     max_references: int = 2000  # the closeness filter compares with at most this many training poses
 
 
-def mirrored(features: np.ndarray) -> np.ndarray:
-    """Normalised features ``[N,17,C]`` left/right mirrored (x negated, sides swapped)."""
-    out = features[:, list(MIRROR_PERMUTATION)].copy()
-    out[:, :, 1] *= -1
-    return out
-
-
 def distances(features: np.ndarray, references: np.ndarray, neighbours: int) -> np.ndarray:
     """Per pose, the mean of the ``neighbours`` smallest distances of the pose or its mirror to ``references``.
 
@@ -74,7 +62,7 @@ def distances(features: np.ndarray, references: np.ndarray, neighbours: int) -> 
     out = np.empty(len(features))
     for start in range(0, len(features), 1024):
         chunk = np.asarray(features[start:start + 1024], np.float64)
-        both = np.concatenate([chunk, mirrored(chunk)])
+        both = np.concatenate([chunk, mirrored(chunk, x=1)])
         yx, w = both[:, :, :2], both[:, :, 2]
         d = ((w * (yx ** 2).sum(-1)).sum(-1, keepdims=True) - 2 * (yx * w[:, :, None]).reshape(len(both), -1) @ ref_flat
              + w @ ref_sq) / np.maximum(w.sum(-1, keepdims=True), 1e-6)
@@ -177,7 +165,8 @@ def negatives(features: np.ndarray, y: np.ndarray, rule: UnknownRule, seed: int,
                 made.append(make(features[rows], y[rows], rng))
     candidates = normalize(np.concatenate(made).astype(np.float32))
     refs = _references(features, rule, rng)
-    # each training pose's own distance to the others (itself excluded: k + 1 nearest, minus the zero)
+    # each training pose's own distance to the others (itself excluded: k + 1 nearest, minus the zero; a
+    # pose left out of the references, past max_references, has no zero, so its distance reads a little high)
     own = distances(features, refs, rule.neighbours + 1) * (rule.neighbours + 1) / rule.neighbours
     return candidates[distances(candidates, refs, rule.neighbours) > np.quantile(own, rule.keep_beyond)]
 

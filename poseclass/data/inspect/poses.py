@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from poseclass.pose.draw import CONFIDENT as VISIBLE  # a keypoint is "visible" where the skeleton drawing draws it
-from poseclass.pose.keypoints import INDEX, KEYPOINT_NAMES, MIRROR_PERMUTATION, TORSO_MULTIPLIER, presence
+from poseclass.pose.keypoints import KEYPOINT_NAMES, mirrored, normalised, presence
 
 K_NEIGHBOURS = 5
 # A pose whose best five keypoints average under this barely shows a person (a person passes
@@ -36,20 +36,7 @@ def normalise(features: np.ndarray) -> np.ndarray:
     The body size is the larger of 2.5 torso lengths and the farthest keypoint from the hips,
     as in the classifier: position and size in the picture do not matter, only the pose.
     """
-    xy = features[:, 0, :, 1::-1].astype(np.float64)
-    hips = (xy[:, INDEX["left_hip"]] + xy[:, INDEX["right_hip"]]) / 2
-    shoulders = (xy[:, INDEX["left_shoulder"]] + xy[:, INDEX["right_shoulder"]]) / 2
-    torso = np.linalg.norm(shoulders - hips, axis=1)
-    reach = np.linalg.norm(xy - hips[:, None], axis=2).max(axis=1)
-    size = np.maximum(torso * TORSO_MULTIPLIER, reach)
-    return (xy - hips[:, None]) / np.maximum(size, 1e-6)[:, None, None]
-
-
-def mirrored(poses: np.ndarray) -> np.ndarray:
-    """Normalised poses flipped left-right: x negated and every left keypoint swapped with its right twin."""
-    out = poses[:, list(MIRROR_PERMUTATION)].copy()
-    out[..., 0] *= -1
-    return out
+    return normalised(features[:, 0, :, 1::-1].astype(np.float64))
 
 
 def pose_distances(poses: np.ndarray) -> np.ndarray:
@@ -57,7 +44,7 @@ def pose_distances(poses: np.ndarray) -> np.ndarray:
 
     The diagonal is infinite: a pose is never its own neighbour (:func:`neighbour_votes`, :func:`nearest_ratio`).
     """
-    flat, flip = poses.reshape(len(poses), -1), mirrored(poses).reshape(len(poses), -1)
+    flat, flip = poses.reshape(len(poses), -1), mirrored(poses, x=0).reshape(len(poses), -1)
 
     def pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2 * a @ b.T
