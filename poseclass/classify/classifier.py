@@ -48,9 +48,13 @@ class Classifier:
 
     def is_unknown(self, probabilities: np.ndarray) -> np.ndarray | bool:
         """Whether each row of ``probabilities`` (or one vector) is "unknown": its top is under ``unknown_below``."""
-        top = np.max(probabilities, axis=-1)
-        unknown = np.zeros_like(top, bool) if self.unknown_below is None else top < self.unknown_below
+        below = -np.inf if self.unknown_below is None else self.unknown_below
+        unknown = np.max(probabilities, axis=-1) < below
         return unknown if np.ndim(unknown) else bool(unknown)
+
+    def status(self, probabilities: np.ndarray) -> str:
+        """One pose's answer status: ``unknown`` when it is none of the classes, else ``ok``."""
+        return "unknown" if self.is_unknown(probabilities) else "ok"
 
     def answers(self, probabilities: np.ndarray) -> np.ndarray:
         """The class index of each row of ``probabilities``, -1 where it is "unknown"."""

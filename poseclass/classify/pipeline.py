@@ -109,7 +109,7 @@ class PosePipeline:
         if not MoveNet.has_person(pose):
             return Prediction(name, "no_pose", pose=pose, error=f"{name}: no person found (keypoint confidence {pose.presence:.2f})")
         probabilities = self.classifier.predict_proba(pose.as_movenet())[0]
-        return Prediction(name, self.status(probabilities), self.rank(probabilities), pose)
+        return Prediction(name, self.classifier.status(probabilities), self.rank(probabilities), pose)
 
     def predict_people(
         self,
@@ -131,12 +131,8 @@ class PosePipeline:
         if not people:
             return []
         probabilities = self.classifier.predict_proba(np.concatenate([p.pose.as_movenet() for p in people]))
-        return [PersonPrediction(p.box, p.score, p.pose, self.rank(prob), self.status(prob))
+        return [PersonPrediction(p.box, p.score, p.pose, self.rank(prob), self.classifier.status(prob))
                 for p, prob in zip(people, probabilities)]
-
-    def status(self, probabilities: np.ndarray) -> str:
-        """``unknown`` when the classifier says the pose is none of its classes, else ``ok``."""
-        return "unknown" if self.classifier.is_unknown(probabilities) else "ok"
 
     def rank(self, probabilities: np.ndarray) -> list[tuple[str, float]]:
         """Labels with their probabilities, most likely first."""

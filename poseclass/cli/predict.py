@@ -32,8 +32,8 @@ def add_video_args(parser: argparse.ArgumentParser) -> None:
                        "tree for squats from standing: CLASS need only be reached, not held, since the bottom of a "
                        "movement often reads as other classes too; --count any --from UP counts any held move away")
     video.add_argument("--enter", type=fraction,
-                       help="a repetition starts once the smoothed probability has stayed at or above this for "
-                       "--enter-s (default 0.6)")
+                       help="a repetition starts once the class's share of the known classes' smoothed "
+                       "probability has stayed at or above this for --enter-s (default 0.6)")
     video.add_argument("--exit", type=fraction,
                        help="... and is counted once it has stayed at or below this for --exit-s (default 0.4)")
     video.add_argument("--enter-s", type=seconds, metavar="SECONDS",
@@ -49,9 +49,9 @@ def add_video_args(parser: argparse.ArgumentParser) -> None:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="classify the person in each image or video",
                        description="MoveNet then the classifier, both on LiteRT (no TensorFlow: starts fast). "
-                       "Exit status 1 when any image had no pose or could not be read. --json: a list of "
-                       "{image, status: ok|unknown|no_pose|error, predictions: [{label, probability}], keypoints, "
-                       "error}. A pose unlike every class the model was taught is \"unknown\" (its classes are still "
+                       "Exit status 1 when any image had no pose or could not be read (an unknown pose is an answer: 0). "
+                       "--json: a list of {image, status: ok|unknown|no_pose|error, label (null unless ok), "
+                       "predictions: [{label, probability}], keypoints, error}. A pose unlike every class the model was taught is \"unknown\" (its classes are still "
                        "ranked): see --unknown-below.")
     p.add_argument("images", nargs="*", metavar="IMAGE|VIDEO")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="a folder written by `poseclass train`")

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from poseclass import __version__
 from poseclass.classify.folder import ModelFolder
-from poseclass.deploy.fused import probabilities_description
-from poseclass.deploy.metadata import ModelInfo, TensorInfo, has_metadata, with_metadata
+from poseclass.deploy.metadata import ModelInfo, TensorInfo, has_metadata, probabilities_info, with_metadata
 from poseclass.files import LABELS_NAME, atomic_write
 from poseclass.pose.detector import is_single_pose
 
@@ -40,8 +39,7 @@ def classifier_metadata(model: bytes, folder: ModelFolder, labels_txt: bytes) ->
     keypoints = TensorInfo("movenet_keypoints", "MoveNet single-pose output as is: float32 [1, 1, 17, 3], the 17 "
                            "COCO keypoints (nose ... right_ankle) as (y, x, score); y and x in MoveNet's frame of a "
                            "square (letterboxed) input. The model centres and scales each pose itself.")
-    probabilities = TensorInfo("probabilities", probabilities_description(folder), min=(0.0,), max=(1.0,),
-                               labels_file=LABELS_NAME, score_threshold=folder.unknown_below)
+    probabilities = probabilities_info("probabilities", folder.unknown_below)
     return with_metadata(model, info, [keypoints], [probabilities], {LABELS_NAME: labels_txt})
 
 

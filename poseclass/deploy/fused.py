@@ -46,7 +46,7 @@ from PIL import Image
 
 from poseclass import __version__
 from poseclass.classify.folder import KERAS_NAME, ModelFolder
-from poseclass.deploy.metadata import ModelInfo, TensorInfo, with_metadata
+from poseclass.deploy.metadata import ModelInfo, TensorInfo, probabilities_info, with_metadata
 from poseclass.files import LABELS_NAME, atomic_write, sha256
 from poseclass.images import as_rgb
 from poseclass.pose import litert
@@ -290,15 +290,6 @@ def _raise_min_runtime(base: Any, head: Any) -> None:
         mine[0].data = np.frombuffer(padded, np.uint8).copy()
 
 
-def probabilities_description(folder: ModelFolder) -> str:
-    """What the probabilities output means, "unknown" included when the model has a threshold for it."""
-    text = "Probability of each pose class, in labels.txt order"
-    if folder.unknown_below is None:
-        return text + " (sums to 1)"
-    return (text + f"; the pose is none of the classes (unknown) when every probability is under "
-            f"{folder.unknown_below:g}, the score threshold (classifier clients then return no category)")
-
-
 def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
     """``model`` (from :func:`convert_fused`) with the metadata image classifiers read.
 
@@ -322,8 +313,7 @@ def add_metadata(model: bytes, model_dir: str | Path) -> bytes:
     )
     image = TensorInfo(INPUT_NAME, "RGB photo letterboxed to a centred square, padded with black, resized to "
                        "the input size", image=True, mean=(0.0,), std=(1.0,), min=(0.0,), max=(255.0,))
-    probabilities = TensorInfo(PROBABILITIES_NAME, probabilities_description(folder), min=(0.0,), max=(1.0,),
-                               labels_file=LABELS_NAME, score_threshold=folder.unknown_below)
+    probabilities = probabilities_info(PROBABILITIES_NAME, folder.unknown_below)
     keypoints = TensorInfo(KEYPOINTS_NAME, "17 COCO keypoints as (y, x, score); y and x in [0, 1] of the square input")
     return with_metadata(model, info, [image], [probabilities, keypoints],
                          {LABELS_NAME: folder.file(LABELS_NAME).read_bytes()})

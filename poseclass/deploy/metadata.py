@@ -33,6 +33,8 @@ from ai_edge_litert import schema_py_generated as tfl
 from flatbuffers.number_types import Int8Flags
 from flatbuffers.table import Table
 
+from poseclass.files import LABELS_NAME
+
 METADATA_NAME = "TFLITE_METADATA"
 METADATA_IDENTIFIER = b"M001"
 MODEL_IDENTIFIER = b"TFL3"
@@ -84,6 +86,18 @@ class TensorInfo:
         if (self.mean is None) != (self.std is None) or len(self.mean or ()) != len(self.std or ()):
             raise ValueError(f"tensor {self.name!r}: give mean and std together, with as many values each "
                              f"(got mean={self.mean}, std={self.std})")
+
+
+def probabilities_info(name: str, unknown_below: float | None) -> TensorInfo:
+    """A classifier's probabilities output: in [0, 1], labelled by labels.txt, and "unknown" as the score
+    threshold classifier clients apply by default (None: every pose gets a category)."""
+    text = "Probability of each pose class, in labels.txt order"
+    if unknown_below is None:
+        text += " (sums to 1)"
+    else:
+        text += (f"; the pose is none of the classes (unknown) when every probability is under {unknown_below:g}, "
+                 "the score threshold (classifier clients then return no category)")
+    return TensorInfo(name, text, min=(0.0,), max=(1.0,), labels_file=LABELS_NAME, score_threshold=unknown_below)
 
 
 @dataclass(frozen=True)

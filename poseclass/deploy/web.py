@@ -136,7 +136,7 @@ def page_settings(folder: ModelFolder) -> dict[str, object]:
         "input_size": VARIANTS[graph_variant(folder.variant)].input_size,
         "smoothing_alpha": SMOOTHING_ALPHA,
         "no_person_below": NO_POSE_SCORE,
-        "unknown_below": folder.manifest.get("unknown_below"),
+        "unknown_below": folder.unknown_below,
         "poseclass": __version__,
     }
 

@@ -192,7 +192,7 @@ class RepCounter:
     """Repetitions of one class: an entry into the class that holds, then an exit that holds.
 
     States ``outside``, ``entering``, ``inside``, ``leaving`` (:class:`Held`): a repetition begins once the
-    smoothed probability has stayed >= ``enter`` for ``enter_s`` seconds and is counted once it has
+    class's share of the known classes' smoothed probability has stayed >= ``enter`` for ``enter_s`` seconds and is counted once it has
     stayed <= ``exit`` for ``exit_s``. So a dip inside one repetition (the bottom of a deep squat
     reading as another class) shorter than ``exit_s`` is not a second repetition, and a flicker
     shorter than ``enter_s`` is none. Measured on real footage (``benchmarks/reps.py``). A frame with
@@ -217,8 +217,9 @@ class RepCounter:
         return done
 
     def finish(self, flush: bool = False) -> bool:
-        """The stream has ended. A repetition still open is counted only with ``flush`` (off in the CLI: on
-        real footage people walking out mid-movement added false counts); True when one was."""
+        """The stream has ended. A repetition still open is counted only with ``flush``, which :meth:`leave`
+        asks for; a stream's end does not count it (on real footage people walking out mid-movement added
+        false counts). True when one was counted."""
         done = flush and self.held.inside
         self.count += done
         self.held.state = OUTSIDE

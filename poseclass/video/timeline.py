@@ -184,7 +184,7 @@ class PersonTimeline:
         status = ("no_pose" if probabilities is None else
                   "unknown" if self.classifier.is_unknown(probabilities) else "ok")
         result = FrameResult(index, t, status, self.labels, probabilities, pose)
-        if status != "unknown":  # an unknown pose is no step of any repetition, in or out: counters skip it
+        if self.counters and status != "unknown":  # an unknown pose is no step of any repetition: counters skip it
             by_class = None if probabilities is None else shares(self.labels, probabilities)
             for counter in self.counters:
                 counter.update(by_class, t)
